@@ -1,0 +1,43 @@
+/** How the CLI reports failures: one paragraph on stderr, never a stack, and a stable exit code. */
+import { CommanderError } from 'commander';
+import { ConfigError } from '#src/config/config.js';
+import { EnvironmentError } from '#src/cloud/environment.loader.js';
+import { StartupError } from '#src/http/server.js';
+
+/** Bad input from the user (flags, files, ids): exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Exit code for bad input. */
+export const EXIT_USAGE = 2;
+
+/** Prints the error for a human and returns the exit code to use. */
+export function reportError(error: unknown, write: (text: string) => void): number {
+  if (error instanceof CommanderError) {
+    // Commander has printed its own message already; help and --version are not failures.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+      return 0;
+    }
+    return EXIT_USAGE;
+  }
+  if (
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    error instanceof EnvironmentError ||
+    error instanceof StartupError
+  ) {
+    write(`surfacescan: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    write(`surfacescan: cannot listen: ${(error as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  write(`surfacescan: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/** The surfacescan command line: one binary for the server and every one-off task. */
+import { Command } from 'commander';
+import { PACKAGE_VERSION } from '#src/version.js';
+import { reportError } from '#src/cli/errors.js';
+import { serveCommand } from '#src/cli/serve.command.js';
+import { attackCommand, pathCommand } from '#src/cli/attack.command.js';
+import { gendataCommand } from '#src/cli/gendata.command.js';
+import { openapiCommand } from '#src/cli/openapi.command.js';
+
+const out = (text: string): void => {
+  process.stdout.write(text);
+};
+const err = (text: string): void => {
+  process.stderr.write(text);
+};
+
+const program = new Command('surfacescan')
+  .description('surfacescan: attack surface management. What do we expose, and who can reach what.')
+  .version(PACKAGE_VERSION, '-V, --version', 'print the version')
+  .showSuggestionAfterError(true)
+  .exitOverride()
+  .configureOutput({ writeOut: out, writeErr: err });
+
+program.addCommand(serveCommand());
+program.addCommand(attackCommand(out));
+program.addCommand(pathCommand(out, err));
+program.addCommand(gendataCommand());
+program.addCommand(openapiCommand(out));
+// Subcommands inherit neither exitOverride nor output settings from commander's parent.
+for (const command of program.commands) {
+  command.exitOverride().configureOutput({ writeOut: out, writeErr: err }).showSuggestionAfterError(true);
+}
+program.action(() => {
+  program.help({ error: true });
+});
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = reportError(error, err);
+}

@@ -1,0 +1,49 @@
+/** `surfacescan openapi`: writes the OpenAPI document the server serves at /openapi.json. */
+import { writeFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { BUNDLED_CLOUD_ENV } from '#src/config/config.js';
+import { buildApp } from '#src/http/app.js';
+import { HttpMetrics } from '#src/http/metrics.js';
+import { RequestStats } from '#src/http/stats.js';
+import { EnvironmentService } from '#src/cloud/environment.service.js';
+import { loadEnvironmentFile } from '#src/cloud/environment.loader.js';
+import { PACKAGE_VERSION } from '#src/version.js';
+
+/** Renders the OpenAPI document of the app, exactly as /openapi.json serves it. */
+export async function renderOpenApi(): Promise<string> {
+  const environments = new EnvironmentService(BUNDLED_CLOUD_ENV, {
+    read: loadEnvironmentFile,
+    clock: () => new Date(0),
+    cacheBytes: 1024 * 1024,
+  });
+  const stats = new RequestStats();
+  const metrics = new HttpMetrics({ defaultMetrics: false });
+  const app = await buildApp({
+    logger: pino({ level: 'silent' }),
+    accessLog: false,
+    version: PACKAGE_VERSION,
+    environments,
+    stats,
+    statsSource: stats,
+    metrics,
+    metricsText: () => metrics.registry.metrics(),
+    reload: () => Promise.reject(new Error('not serving')),
+  });
+  await app.ready();
+  const text = `${JSON.stringify(app.swagger(), null, 2)}\n`;
+  await app.close();
+  return text;
+}
+
+/** Builds `surfacescan openapi [--out FILE]`. */
+export function openapiCommand(write: (text: string) => void): Command {
+  return new Command('openapi')
+    .description('Write the OpenAPI 3.1 document (also served at /openapi.json) to stdout or a file.')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (options: { out?: string }) => {
+      const text = await renderOpenApi();
+      if (options.out === undefined) write(text);
+      else writeFileSync(options.out, text);
+    });
+}

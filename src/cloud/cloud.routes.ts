@@ -1,0 +1,149 @@
+/** HTTP routes of the cloud attack surface: thin handlers over the environment's index. */
+import { Type, type Static } from 'typebox';
+import type { FastifyReply } from 'fastify';
+import type { App } from '#src/http/app.js';
+import { AppError } from '#src/http/errors.js';
+import { ErrorBody } from '#src/http/http.schema.js';
+import { EnvironmentError } from '#src/cloud/environment.loader.js';
+import type { EnvironmentService, EnvironmentSnapshot } from '#src/cloud/environment.service.js';
+import {
+  AttackAnswer,
+  AttackQuery,
+  EnvironmentInfo,
+  PathAnswer,
+  PathQuery,
+} from '#src/cloud/cloud.schema.js';
+
+/** Result of a reload, as /environment/reload reports it. */
+export interface ReloadOutcome {
+  readonly version: number;
+  readonly vm_count: number;
+  /** Processes that swapped in the new environment (1 without a cluster). */
+  readonly workers: number;
+}
+
+/** Reloads the environment everywhere it is served; rejects with EnvironmentError if invalid. */
+export type Reloader = () => Promise<ReloadOutcome>;
+
+/** What the routes need. */
+export interface CloudRouteDeps {
+  readonly environments: EnvironmentService;
+  readonly reload: Reloader;
+}
+
+function vmNotFound(vmId: string): AppError {
+  return new AppError('vm_not_found', 404, `no VM with vm_id ${JSON.stringify(vmId)} in the environment`);
+}
+
+/** Describes a snapshot for /api/v1/environment. */
+export function describeSnapshot(snapshot: EnvironmentSnapshot): Static<typeof EnvironmentInfo> {
+  return {
+    version: snapshot.version,
+    source: snapshot.source,
+    loaded_at: snapshot.loadedAt.toISOString(),
+    ...snapshot.index.info,
+    cache: snapshot.index.cacheInfo(),
+  };
+}
+
+/** Registers /api/v1/attack, /attack-path, /environment and /environment/reload. */
+export function registerCloudRoutes(app: App, deps: CloudRouteDeps): void {
+  const { environments } = deps;
+
+  app.get(
+    '/api/v1/attack',
+    {
+      schema: {
+        tags: ['cloud'],
+        summary: 'The VMs that can attack vm_id.',
+        description:
+          'A JSON array of vm_ids, each once, never vm_id itself, sorted ascending by UTF-16 ' +
+          'code units. mode=direct (default): one firewall rule allows the hop. ' +
+          'mode=transitive: some chain of allowed hops ends at vm_id.',
+        querystring: AttackQuery,
+        response: { 200: AttackAnswer, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    (request, reply) => {
+      const { vm_id: vmId, mode = 'direct' } = request.query;
+      const json = environments.current.index.attackersJson(vmId, mode);
+      if (json === undefined) throw vmNotFound(vmId);
+      // The answer is cached, ready-to-send JSON: it bypasses the serializer on purpose, which
+      // the schema-typed reply cannot express, hence the plain FastifyReply.
+      (reply as FastifyReply).type('application/json; charset=utf-8').send(json);
+    },
+  );
+
+  app.get(
+    '/api/v1/attack-path',
+    {
+      schema: {
+        tags: ['cloud'],
+        summary: 'One shortest chain of hops from one VM to another.',
+        description:
+          'Each step names the VM reached and the rule (fw_id) allowing the hop into it; the ' +
+          'first step is `from` with fw_id null. 404 no_path when `to` cannot be reached.',
+        querystring: PathQuery,
+        response: { 200: PathAnswer, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
+    (request) => {
+      const { from, to } = request.query;
+      const index = environments.current.index;
+      if (!index.has(from)) throw vmNotFound(from);
+      if (!index.has(to)) throw vmNotFound(to);
+      const path = index.path(from, to);
+      if (!path) {
+        throw new AppError(
+          'no_path',
+          404,
+          `no chain of allowed hops leads from ${JSON.stringify(from)} to ${JSON.stringify(to)}`,
+        );
+      }
+      return path;
+    },
+  );
+
+  app.get(
+    '/api/v1/environment',
+    {
+      schema: {
+        tags: ['cloud'],
+        summary: 'The environment being served: version, source, size and index figures.',
+        response: { 200: EnvironmentInfo },
+      },
+    },
+    () => describeSnapshot(environments.current),
+  );
+
+  app.post(
+    '/api/v1/environment/reload',
+    {
+      schema: {
+        tags: ['cloud'],
+        summary: 'Re-read the environment file and swap it in without downtime.',
+        description:
+          'A valid file replaces the served environment atomically (requests in flight finish ' +
+          'on the old one). An invalid file is rejected with 422 validation_error naming the ' +
+          'JSON path of the first bad element, and the old environment keeps serving. ' +
+          'SIGHUP does the same.',
+        response: {
+          200: Type.Object({
+            version: Type.Integer(),
+            vm_count: Type.Integer(),
+            workers: Type.Integer({ description: 'Processes that swapped in the new environment.' }),
+          }),
+          422: ErrorBody,
+        },
+      },
+    },
+    async () => {
+      try {
+        return await deps.reload();
+      } catch (error) {
+        if (error instanceof EnvironmentError) throw new AppError('validation_error', 422, error.message);
+        throw error;
+      }
+    },
+  );
+}

@@ -1,0 +1,188 @@
+/**
+ * The one typed, validated configuration object, and the only reader of process.env.
+ * Every setting has a flag, a SURFACESCAN_* variable and a default; flags win over variables.
+ * All problems are collected and reported together so a user fixes them in one go.
+ */
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+/** Log levels pino understands. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** One of LOG_LEVELS. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The validated settings of a surfacescan process. */
+export interface Config {
+  /** Interface the HTTP server binds to. */
+  readonly host: string;
+  /** TCP port of the HTTP server; 0 picks a free one. */
+  readonly port: number;
+  /** Path of the cloud environment JSON file served by the attack API. */
+  readonly cloudEnv: string;
+  /** Number of server processes sharing the port (node:cluster); 1 = no cluster. */
+  readonly workers: number;
+  /** Minimum level of log lines written to stdout. */
+  readonly logLevel: LogLevel;
+  /** Write one log line per request (costs throughput on the hot path). */
+  readonly accessLog: boolean;
+  /** Memory bound of the cached attack answers, per mode, in MiB. */
+  readonly answerCacheMb: number;
+  /** How long a graceful shutdown waits for in-flight requests before it forces exit. */
+  readonly shutdownTimeoutMs: number;
+}
+
+/** The bundled example environment, resolved against the installed package. */
+export const BUNDLED_CLOUD_ENV = fileURLToPath(new URL('../../../examples/cloud-env.json', import.meta.url));
+
+type Parser<T> = (raw: string) => T | { problem: string };
+
+interface Setting<K extends keyof Config> {
+  readonly key: K;
+  readonly flag: string;
+  readonly env: string;
+  readonly fallback: () => Config[K];
+  readonly parse: Parser<Config[K]>;
+  /** One-line meaning, used in --help and the README table. */
+  readonly doc: string;
+}
+
+function integer(min: number, max: number): Parser<number> {
+  return (raw) => {
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+      return { problem: `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}` };
+    }
+    return value;
+  };
+}
+
+const parseBoolean: Parser<boolean> = (raw) => {
+  const value = raw.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
+  if (['0', 'false', 'no', 'off'].includes(value)) return false;
+  return { problem: `must be true or false, got ${JSON.stringify(raw)}` };
+};
+
+const nonEmpty: Parser<string> = (raw) =>
+  raw.trim() === '' ? { problem: 'must not be empty' } : raw;
+
+/** Every setting, in the order the README documents them. */
+export const SETTINGS = [
+  {
+    key: 'host',
+    flag: '--host',
+    env: 'SURFACESCAN_HOST',
+    fallback: () => '127.0.0.1',
+    parse: nonEmpty,
+    doc: 'Interface the HTTP server binds to (0.0.0.0 to listen on all).',
+  } satisfies Setting<'host'>,
+  {
+    key: 'port',
+    flag: '--port',
+    env: 'SURFACESCAN_PORT',
+    fallback: () => 8001,
+    parse: integer(0, 65535),
+    doc: 'TCP port of the HTTP server (0 picks a free port).',
+  } satisfies Setting<'port'>,
+  {
+    key: 'cloudEnv',
+    flag: '--cloud-env',
+    env: 'SURFACESCAN_CLOUD_ENV',
+    fallback: () => BUNDLED_CLOUD_ENV,
+    parse: nonEmpty,
+    doc: 'Cloud environment JSON file served by the attack API (default: the bundled example).',
+  } satisfies Setting<'cloudEnv'>,
+  {
+    key: 'workers',
+    flag: '--workers',
+    env: 'SURFACESCAN_WORKERS',
+    fallback: () => 1,
+    parse: (raw) => (raw.trim() === 'auto' ? availableParallelism() : integer(1, 256)(raw)),
+    doc: 'Server processes sharing the port (node:cluster); "auto" = one per core.',
+  } satisfies Setting<'workers'>,
+  {
+    key: 'logLevel',
+    flag: '--log-level',
+    env: 'SURFACESCAN_LOG_LEVEL',
+    fallback: () => 'info' as LogLevel,
+    parse: (raw) =>
+      (LOG_LEVELS as readonly string[]).includes(raw)
+        ? (raw as LogLevel)
+        : { problem: `must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}` },
+    doc: `Minimum log level (${LOG_LEVELS.join(', ')}).`,
+  } satisfies Setting<'logLevel'>,
+  {
+    key: 'accessLog',
+    flag: '--access-log',
+    env: 'SURFACESCAN_ACCESS_LOG',
+    fallback: () => false,
+    parse: parseBoolean,
+    doc: 'Log one line per request (off by default: it costs throughput).',
+  } satisfies Setting<'accessLog'>,
+  {
+    key: 'answerCacheMb',
+    flag: '--answer-cache-mb',
+    env: 'SURFACESCAN_ANSWER_CACHE_MB',
+    fallback: () => 256,
+    parse: integer(0, 1_048_576),
+    doc: 'Memory bound of cached attack answers per mode, in MiB.',
+  } satisfies Setting<'answerCacheMb'>,
+  {
+    key: 'shutdownTimeoutMs',
+    flag: '--shutdown-timeout-ms',
+    env: 'SURFACESCAN_SHUTDOWN_TIMEOUT_MS',
+    fallback: () => 10_000,
+    parse: integer(0, 600_000),
+    doc: 'Graceful shutdown: how long in-flight requests may take before exit is forced.',
+  } satisfies Setting<'shutdownTimeoutMs'>,
+] as const;
+
+/** Raised when settings are invalid; the message lists every problem, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Flag values as the CLI received them (strings, not yet validated), by setting key. */
+export type RawFlags = Partial<Record<keyof Config, string | boolean | undefined>>;
+
+const KNOWN_PREFIXES = ['SURFACESCAN_TEST_'];
+
+/**
+ * Builds the frozen config from flags, then SURFACESCAN_* variables, then defaults.
+ * `env` defaults to process.env; this module is the only place that reads it.
+ */
+export function loadConfig(flags: RawFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const setting of SETTINGS as readonly Setting<keyof Config>[]) {
+    const flagValue = flags[setting.key];
+    const envValue = env[setting.env];
+    let raw: string | undefined;
+    let origin: string;
+    if (flagValue !== undefined) {
+      raw = typeof flagValue === 'boolean' ? String(flagValue) : flagValue;
+      origin = setting.flag;
+    } else {
+      raw = envValue;
+      origin = setting.env;
+    }
+    if (raw === undefined) {
+      values[setting.key] = setting.fallback();
+      continue;
+    }
+    const parsed = setting.parse(raw);
+    if (typeof parsed === 'object' && 'problem' in parsed) problems.push(`${origin} ${parsed.problem}`);
+    else values[setting.key] = parsed;
+  }
+  const known = new Set<string>(SETTINGS.map((s) => s.env));
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('SURFACESCAN_') || known.has(name)) continue;
+    if (KNOWN_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    problems.push(`${name} is not a surfacescan setting (known: ${[...known].join(', ')})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(values as unknown as Config);
+}

@@ -1,0 +1,214 @@
+/**
+ * The Fastify app factory: schemas, OpenAPI, health, metrics, statistics and the single error
+ * mapping. It takes every dependency as an argument and never listens itself, so tests,
+ * the OpenAPI generator and the server all build the very same app.
+ */
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifySchemaValidationError,
+  type onSendHookHandler,
+} from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import { AppError, type ErrorCode } from '#src/http/errors.js';
+import { ErrorBody, HealthAnswer, StatsAnswer } from '#src/http/http.schema.js';
+import type { HttpMetrics } from '#src/http/metrics.js';
+import type { RequestStats, StatsSource } from '#src/http/stats.js';
+import type { EnvironmentService } from '#src/cloud/environment.service.js';
+import { registerCloudRoutes, type Reloader } from '#src/cloud/cloud.routes.js';
+
+/** Everything the app needs, wired by the server (or a test). */
+export interface AppDeps {
+  readonly logger: Logger;
+  readonly accessLog: boolean;
+  readonly version: string;
+  readonly environments: EnvironmentService;
+  /** This process's counters; every response is recorded here. */
+  readonly stats: RequestStats;
+  /** Where /stats reads totals: this process, or all cluster workers. */
+  readonly statsSource: StatsSource;
+  readonly metrics: HttpMetrics;
+  /** Renders /metrics: this process, or all cluster workers. */
+  readonly metricsText: () => Promise<string>;
+  /** Reloads the environment: this process, or every cluster worker. */
+  readonly reload: Reloader;
+}
+
+/** The app with the TypeBox type provider, so handlers get typed query and body. */
+export type App = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+/** Maps a status Fastify or a plugin chose to one of our stable codes. */
+function codeForStatus(status: number): ErrorCode {
+  switch (status) {
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload_too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 503:
+      return 'unavailable';
+    default:
+      return status >= 500 ? 'internal_error' : 'validation_error';
+  }
+}
+
+/** Builds the app; call `ready()` or `listen()` on the result. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    logController: new LogController({ disableRequestLogging: !deps.accessLog }),
+    // A pino child per request costs microseconds on the hot path; without access logs the
+    // request id is added to the few error lines explicitly instead.
+    childLoggerFactory: (logger, bindings, options) => (deps.accessLog ? logger.child(bindings, options) : logger),
+    // Parameters such as ?vm_id=a&vm_id=b become arrays; the schema then rejects them.
+    ajv: { customOptions: { coerceTypes: 'array', allErrors: false, verbose: true } },
+    schemaErrorFormatter: (errors, dataVar) => {
+      const first = errors[0] as (FastifySchemaValidationError & { data?: unknown }) | undefined;
+      if (first === undefined) return new Error(`invalid ${dataVar}`);
+      const field = first.instancePath.replace(/^\//, '').replace(/\//g, '.');
+      if (first.keyword === 'required') {
+        const missing = (first.params as { missingProperty?: string }).missingProperty ?? '?';
+        return new Error(`missing required ${dataVar} parameter "${missing}"`);
+      }
+      if (first.keyword === 'type' && Array.isArray(first.data)) {
+        return new Error(`${dataVar} parameter "${field}" must be given once, not ${first.data.length} times`);
+      }
+      if (first.keyword === 'minLength') {
+        return new Error(`${dataVar} parameter "${field}" must not be empty`);
+      }
+      if (first.keyword === 'anyOf' || first.keyword === 'const' || first.keyword === 'enum') {
+        return new Error(`${dataVar} parameter "${field}" has an unsupported value ${JSON.stringify(first.data)}`);
+      }
+      return new Error(`${dataVar} ${field === '' ? '' : `parameter "${field}" `}${first.message ?? 'is invalid'}`);
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  let ready = true;
+  app.addHook('onClose', (_instance, done) => {
+    ready = false;
+    done();
+  });
+
+  // Counted just before the response is written: see stats.ts for why this makes totals exact.
+  // The hook is attached per route with its pattern bound in, which avoids building
+  // request.routeOptions (a fresh object) on every request of the hot path.
+  const countAs = (route: string): onSendHookHandler =>
+    function count(request, reply, payload, done) {
+      const ms = reply.elapsedTime;
+      deps.stats.record(ms);
+      deps.metrics.observe(request.method, route, reply.statusCode, ms / 1000);
+      done(null, payload);
+    };
+  app.addHook('onRoute', (route) => {
+    const existing = route.onSend === undefined ? [] : Array.isArray(route.onSend) ? route.onSend : [route.onSend];
+    route.onSend = [countAs(route.url), ...existing];
+  });
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (error instanceof AppError) {
+      return reply.status(error.status).send({ error: { code: error.code, message: error.message } });
+    }
+    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err: error, reqId: request.id, url: request.url }, 'unhandled error');
+      return reply
+        .status(500)
+        .send({ error: { code: 'internal_error', message: 'internal error; the server log has the details' } });
+    }
+    return reply.status(status).send({ error: { code: codeForStatus(status), message: error.message } });
+  });
+
+  // Fastify runs every lifecycle hook given here, though its types only declare two.
+  const notFoundOptions = { onSend: countAs('(unmatched)') } as object as { preValidation?: never };
+  app.setNotFoundHandler(notFoundOptions, (request, reply) =>
+    reply.status(404).send({
+      error: { code: 'not_found', message: `no such endpoint: ${request.method} ${request.url.split('?')[0] ?? ''}` },
+    }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'surfacescan API',
+        version: deps.version,
+        description:
+          'Attack surface management. Every error is {"error":{"code","message"}} with a stable code.',
+      },
+      tags: [
+        { name: 'cloud', description: 'Cloud attack surface: who can reach which VM.' },
+        { name: 'ops', description: 'Health, readiness, statistics and metrics.' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  app.get(
+    '/healthz',
+    { schema: { tags: ['ops'], summary: 'Liveness: the process answers.', response: { 200: HealthAnswer } } },
+    () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'Readiness: an environment is loaded and the process is not shutting down.',
+        response: { 200: HealthAnswer, 503: ErrorBody },
+      },
+    },
+    () => {
+      if (!ready) throw new AppError('unavailable', 503, 'shutting down');
+      return { status: 'ok' };
+    },
+  );
+
+  app.get(
+    '/metrics',
+    { schema: { tags: ['ops'], summary: 'Prometheus metrics (text exposition format).' } },
+    async (_request, reply) => {
+      const text = await deps.metricsText();
+      return reply.type(deps.metrics.registry.contentType).send(text);
+    },
+  );
+
+  app.get(
+    '/api/v1/stats',
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'Request statistics since start-up, over all endpoints and all workers.',
+        description:
+          'request_count counts every request answered before this one (404s and 400s included); ' +
+          'the /stats call being answered is not included in its own answer.',
+        response: { 200: StatsAnswer, 503: ErrorBody },
+      },
+    },
+    async () => {
+      const totals = await deps.statsSource.totals();
+      return {
+        vm_count: deps.environments.current.index.vmCount,
+        request_count: totals.count,
+        average_request_time: totals.count === 0 ? 0 : totals.seconds / totals.count,
+      };
+    },
+  );
+
+  registerCloudRoutes(app, { environments: deps.environments, reload: deps.reload });
+  return app;
+}
