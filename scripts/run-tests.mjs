@@ -1,6 +1,6 @@
 // Runs every compiled test file with node:test. Node 20's --test does not expand globs,
 // so the files are listed here and passed explicitly.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -14,7 +14,7 @@ const walk = (dir) => {
     else if (entry.name.endsWith('.test.js')) files.push(path);
   }
 };
-for (const root of roots) walk(root);
+for (const root of roots) if (existsSync(root)) walk(root);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 const result = spawnSync(
   process.execPath,
