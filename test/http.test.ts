@@ -9,7 +9,10 @@ const expected = JSON.parse(readFileSync(new URL('expected.json', FIXTURES), 'ut
 
 function errorOf(body: unknown): { code: string; message: string } {
   const error = (body as { error?: { code?: unknown; message?: unknown } }).error;
-  assert.ok(error && typeof error.code === 'string' && typeof error.message === 'string', 'error body shape');
+  assert.ok(
+    error && typeof error.code === 'string' && typeof error.message === 'string',
+    'error body shape',
+  );
   return { code: error.code, message: error.message };
 }
 
@@ -47,8 +50,10 @@ describe('HTTP API on a real listening server', () => {
     const steps = path.body as { vm_id: string; fw_id: string | null }[];
     assert.equal(steps.length, 2);
     assert.deepEqual(steps[0], { vm_id: 'vm-0c1791', fw_id: null });
-    assert.equal(steps[1]?.vm_id, 'vm-ab51cba10');
-    assert.match(String(steps[1]?.fw_id), /^fw-/);
+    const hop = steps[1];
+    assert.ok(hop);
+    assert.equal(hop.vm_id, 'vm-ab51cba10');
+    assert.match(String(hop.fw_id), /^fw-/);
   });
 
   it('maps bad input to 400/404 with one error body and a stable code', async () => {
@@ -87,9 +92,17 @@ describe('HTTP API on a real listening server', () => {
   it('serves health, readiness, OpenAPI, docs and Prometheus metrics', async () => {
     assert.deepEqual((await getJson(`${server.url}/healthz`)).body, { status: 'ok' });
     assert.deepEqual((await getJson(`${server.url}/readyz`)).body, { status: 'ok' });
-    const spec = (await getJson(`${server.url}/openapi.json`)).body as { openapi: string; paths: Record<string, unknown> };
+    const spec = (await getJson(`${server.url}/openapi.json`)).body as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     assert.equal(spec.openapi, '3.1.0');
-    for (const path of ['/api/v1/attack', '/api/v1/attack-path', '/api/v1/stats', '/api/v1/environment/reload']) {
+    for (const path of [
+      '/api/v1/attack',
+      '/api/v1/attack-path',
+      '/api/v1/stats',
+      '/api/v1/environment/reload',
+    ]) {
       assert.ok(path in spec.paths, path);
     }
     const docs = await fetch(`${server.url}/docs`);
@@ -99,13 +112,20 @@ describe('HTTP API on a real listening server', () => {
     assert.match(metrics.headers.get('content-type') ?? '', /text\/plain/);
     const text = await metrics.text();
     assert.match(text, /http_request_duration_seconds_bucket\{.*route="\/api\/v1\/attack".*\}/);
-    assert.match(text, /http_request_duration_seconds_count\{method="GET",route="\/healthz",status_code="200"\} \d+/);
+    assert.match(
+      text,
+      /http_request_duration_seconds_count\{method="GET",route="\/healthz",status_code="200"\} \d+/,
+    );
   });
 
   it('keeps the committed docs/openapi.json current', async () => {
     const committed = readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8');
     const served = (await getJson(`${server.url}/openapi.json`)).body;
-    assert.deepEqual(JSON.parse(committed), served, 'run `npm run openapi` and commit docs/openapi.json');
+    assert.deepEqual(
+      JSON.parse(committed),
+      served,
+      'run `npm run openapi` and commit docs/openapi.json',
+    );
   });
 });
 
@@ -164,7 +184,7 @@ describe('reload without downtime', () => {
             const info = (await res.json()) as { vm_count: number };
             const vm = info.vm_count === 2 ? 'vm-a211de' : 'vm-2ba4d2f87';
             const attack = await fetch(`${server.url}/api/v1/attack?vm_id=${vm}`);
-            const body = (await attack.json()) as unknown;
+            const body: unknown = await attack.json();
             const ok =
               attack.status === 200
                 ? JSON.stringify(body) === JSON.stringify(answers0[vm] ?? answers2[vm])
@@ -178,8 +198,16 @@ describe('reload without downtime', () => {
         writeFileSync(file, round % 2 === 0 ? input2 : input0);
         const res = await fetch(`${server.url}/api/v1/environment/reload`, { method: 'POST' });
         assert.equal(res.status, 200);
-        const outcome = (await res.json()) as { version: number; vm_count: number; workers: number };
-        assert.deepEqual(outcome, { version: round + 2, vm_count: round % 2 === 0 ? 5 : 2, workers: 1 });
+        const outcome = (await res.json()) as {
+          version: number;
+          vm_count: number;
+          workers: number;
+        };
+        assert.deepEqual(outcome, {
+          version: round + 2,
+          vm_count: round % 2 === 0 ? 5 : 2,
+          workers: 1,
+        });
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       writeFileSync(file, '{"vms": [ {"vm_id": "x", "name": "n", "tags": [1]} ], "fw_rules": []}');
@@ -193,10 +221,16 @@ describe('reload without downtime', () => {
       await load;
       assert.deepEqual(failures, []);
       assert.ok(served > 50, `load ran (${String(served)} requests)`);
-      const info = (await getJson(`${server.url}/api/v1/environment`)).body as { version: number; vm_count: number };
+      const info = (await getJson(`${server.url}/api/v1/environment`)).body as {
+        version: number;
+        vm_count: number;
+      };
       assert.equal(info.version, 11, 'the rejected file did not bump the version');
       assert.equal(info.vm_count, 2);
-      assert.deepEqual((await getJson(`${server.url}/api/v1/attack?vm_id=vm-a211de`)).body, answers0['vm-a211de']);
+      assert.deepEqual(
+        (await getJson(`${server.url}/api/v1/attack?vm_id=vm-a211de`)).body,
+        answers0['vm-a211de'],
+      );
     } finally {
       await server.close();
     }
@@ -209,7 +243,7 @@ describe('graceful shutdown', () => {
     const inFlight = Array.from({ length: 50 }, () =>
       fetch(`${server.url}/api/v1/attack?vm_id=vm-2ba4d2f87`).then(async (res) => ({
         status: res.status,
-        body: (await res.json()) as unknown,
+        body: (await res.json()) satisfies unknown,
       })),
     );
     // Give the requests time to reach the server, then close while they are being answered.
@@ -221,7 +255,8 @@ describe('graceful shutdown', () => {
     // Requests accepted before close are answered in full; none is cut off half-way.
     assert.equal(answered.length + refused.length, 50);
     for (const r of answered) {
-      if (r.status === 'fulfilled') assert.deepEqual(r.value.body, expected['input-2.json']!['vm-2ba4d2f87']);
+      if (r.status === 'fulfilled')
+        assert.deepEqual(r.value.body, expected['input-2.json']!['vm-2ba4d2f87']);
     }
   });
 });

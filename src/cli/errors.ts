@@ -19,7 +19,11 @@ export const EXIT_USAGE = 2;
 export function reportError(error: unknown, write: (text: string) => void): number {
   if (error instanceof CommanderError) {
     // Commander has printed its own message already; help and --version are not failures.
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+    if (
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help'
+    ) {
       return 0;
     }
     return EXIT_USAGE;

@@ -29,7 +29,10 @@ program.addCommand(gendataCommand());
 program.addCommand(openapiCommand(out));
 // Subcommands inherit neither exitOverride nor output settings from commander's parent.
 for (const command of program.commands) {
-  command.exitOverride().configureOutput({ writeOut: out, writeErr: err }).showSuggestionAfterError(true);
+  command
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err })
+    .showSuggestionAfterError(true);
 }
 program.action(() => {
   program.help({ error: true });

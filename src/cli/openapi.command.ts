@@ -39,7 +39,9 @@ export async function renderOpenApi(): Promise<string> {
 /** Builds `surfacescan openapi [--out FILE]`. */
 export function openapiCommand(write: (text: string) => void): Command {
   return new Command('openapi')
-    .description('Write the OpenAPI 3.1 document (also served at /openapi.json) to stdout or a file.')
+    .description(
+      'Write the OpenAPI 3.1 document (also served at /openapi.json) to stdout or a file.',
+    )
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (options: { out?: string }) => {
       const text = await renderOpenApi();

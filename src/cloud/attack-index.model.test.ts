@@ -11,7 +11,11 @@ const FIXTURES = new URL('../../../test/fixtures/cloud/', import.meta.url);
 function env(vms: [string, string[]][], rules: [string, string][]): CloudEnvironment {
   return {
     vms: vms.map(([id, tags]): Vm => ({ vm_id: id as VmId, name: id, tags })),
-    fw_rules: rules.map(([source, dest], i): FwRule => ({ fw_id: `fw-${i}` as FwId, source_tag: source, dest_tag: dest })),
+    fw_rules: rules.map(([source, dest], i): FwRule => ({
+      fw_id: `fw-${i}` as FwId,
+      source_tag: source,
+      dest_tag: dest,
+    })),
   };
 }
 
@@ -30,7 +34,8 @@ function naiveDirect(e: CloudEnvironment, target: string): string[] {
 }
 
 function canHop(e: CloudEnvironment, from: Vm, to: Vm): FwId | undefined {
-  return e.fw_rules.find((r) => from.tags.includes(r.source_tag) && to.tags.includes(r.dest_tag))?.fw_id;
+  return e.fw_rules.find((r) => from.tags.includes(r.source_tag) && to.tags.includes(r.dest_tag))
+    ?.fw_id;
 }
 
 /** Breadth-first over VM pairs: every VM with a chain of hops into target. */
@@ -85,7 +90,11 @@ describe('attack index: the original contract', () => {
     for (const [file, answers] of Object.entries(expected)) {
       const e = parseEnvironment(readFileSync(new URL(file, FIXTURES), 'utf8'), file);
       const index = new AttackIndex(e);
-      assert.equal(Object.keys(answers).length, e.vms.length, `${file}: expected.json covers every VM`);
+      assert.equal(
+        Object.keys(answers).length,
+        e.vms.length,
+        `${file}: expected.json covers every VM`,
+      );
       for (const [vmId, attackers] of Object.entries(answers)) {
         assert.deepEqual(both(index, vmId, 'direct'), attackers, `${file} ${vmId}`);
         checked++;
@@ -95,49 +104,128 @@ describe('attack index: the original contract', () => {
   });
 
   it('follows the spec example: ssh->dev lets the bastion reach the jira server, not itself', () => {
-    const index = new AttackIndex(env([['jira', ['ci', 'dev']], ['bastion', ['ssh', 'dev']]], [['ssh', 'dev']]));
+    const index = new AttackIndex(
+      env(
+        [
+          ['jira', ['ci', 'dev']],
+          ['bastion', ['ssh', 'dev']],
+        ],
+        [['ssh', 'dev']],
+      ),
+    );
     assert.deepEqual(both(index, 'jira', 'direct'), ['bastion']);
     assert.deepEqual(both(index, 'bastion', 'direct'), []);
   });
 
   it('grants nothing for a shared tag without a rule', () => {
-    const index = new AttackIndex(env([['a', ['web']], ['b', ['web']]], []));
+    const index = new AttackIndex(
+      env(
+        [
+          ['a', ['web']],
+          ['b', ['web']],
+        ],
+        [],
+      ),
+    );
     assert.deepEqual(both(index, 'a', 'direct'), []);
   });
 
   it('lets a rule t->t connect every holder of t to every other, never to itself', () => {
-    const index = new AttackIndex(env([['a', ['t']], ['b', ['t']], ['c', ['t', 'x']], ['d', ['x']]], [['t', 't']]));
+    const index = new AttackIndex(
+      env(
+        [
+          ['a', ['t']],
+          ['b', ['t']],
+          ['c', ['t', 'x']],
+          ['d', ['x']],
+        ],
+        [['t', 't']],
+      ),
+    );
     assert.deepEqual(both(index, 'a', 'direct'), ['b', 'c']);
     assert.deepEqual(both(index, 'c', 'direct'), ['a', 'b']);
     assert.deepEqual(both(index, 'd', 'direct'), []);
   });
 
   it('handles VMs without tags as neither attackers nor targets', () => {
-    const index = new AttackIndex(env([['a', []], ['b', ['s']], ['c', ['d']]], [['s', 'd']]));
+    const index = new AttackIndex(
+      env(
+        [
+          ['a', []],
+          ['b', ['s']],
+          ['c', ['d']],
+        ],
+        [['s', 'd']],
+      ),
+    );
     assert.deepEqual(both(index, 'a', 'direct'), []);
     assert.deepEqual(both(index, 'c', 'direct'), ['b']);
   });
 
   it('ignores rules whose tags no VM carries', () => {
-    const index = new AttackIndex(env([['a', ['s']], ['b', ['d']]], [['ghost', 'd'], ['s', 'ghost'], ['s', 'd']]));
+    const index = new AttackIndex(
+      env(
+        [
+          ['a', ['s']],
+          ['b', ['d']],
+        ],
+        [
+          ['ghost', 'd'],
+          ['s', 'ghost'],
+          ['s', 'd'],
+        ],
+      ),
+    );
     assert.deepEqual(both(index, 'b', 'direct'), ['a']);
     assert.equal(index.info.rule_count, 3);
   });
 
   it('counts a tag listed twice on one VM once', () => {
-    const index = new AttackIndex(env([['a', ['s', 's']], ['b', ['d', 'd']]], [['s', 'd']]));
+    const index = new AttackIndex(
+      env(
+        [
+          ['a', ['s', 's']],
+          ['b', ['d', 'd']],
+        ],
+        [['s', 'd']],
+      ),
+    );
     assert.deepEqual(both(index, 'b', 'direct'), ['a']);
   });
 
   it('lists an attacker once however many rules allow it', () => {
     const index = new AttackIndex(
-      env([['a', ['s', 's2']], ['b', ['d', 'd2']]], [['s', 'd'], ['s', 'd'], ['s2', 'd'], ['s', 'd2'], ['s2', 'd2']]),
+      env(
+        [
+          ['a', ['s', 's2']],
+          ['b', ['d', 'd2']],
+        ],
+        [
+          ['s', 'd'],
+          ['s', 'd'],
+          ['s2', 'd'],
+          ['s', 'd2'],
+          ['s2', 'd2'],
+        ],
+      ),
     );
     assert.deepEqual(both(index, 'b', 'direct'), ['a']);
   });
 
   it('is not transitive in direct mode, and follows chains in transitive mode', () => {
-    const index = new AttackIndex(env([['a', ['x']], ['b', ['y']], ['c', ['z']]], [['x', 'y'], ['y', 'z']]));
+    const index = new AttackIndex(
+      env(
+        [
+          ['a', ['x']],
+          ['b', ['y']],
+          ['c', ['z']],
+        ],
+        [
+          ['x', 'y'],
+          ['y', 'z'],
+        ],
+      ),
+    );
     assert.deepEqual(both(index, 'c', 'direct'), ['b']);
     assert.deepEqual(both(index, 'c', 'transitive'), ['a', 'b']);
     assert.deepEqual(index.path('a', 'c'), [
@@ -150,7 +238,9 @@ describe('attack index: the original contract', () => {
 
   it('sorts answers by UTF-16 code units, including non-ASCII ids', () => {
     const ids = ['vm-é', 'vm-Z', 'vm-a', 'vm-10', 'vm-9', 'vm-"quoted"'];
-    const index = new AttackIndex(env([...ids.map((id): [string, string[]] => [id, ['s']]), ['target', ['d']]], [['s', 'd']]));
+    const index = new AttackIndex(
+      env([...ids.map((id): [string, string[]] => [id, ['s']]), ['target', ['d']]], [['s', 'd']]),
+    );
     const sorted = [...ids].sort();
     assert.deepEqual(both(index, 'target', 'direct'), sorted);
   });
@@ -189,15 +279,24 @@ describe('attack index: the original contract', () => {
 const tagPool = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
 const environments = fc
   .record({
-    vmTags: fc.array(fc.array(fc.constantFrom(...tagPool), { maxLength: 4 }), { minLength: 1, maxLength: 24 }),
-    rules: fc.array(fc.tuple(fc.constantFrom(...tagPool, 'ghost'), fc.constantFrom(...tagPool, 'ghost')), {
-      maxLength: 14,
+    vmTags: fc.array(fc.array(fc.constantFrom(...tagPool), { maxLength: 4 }), {
+      minLength: 1,
+      maxLength: 24,
     }),
+    rules: fc.array(
+      fc.tuple(fc.constantFrom(...tagPool, 'ghost'), fc.constantFrom(...tagPool, 'ghost')),
+      {
+        maxLength: 14,
+      },
+    ),
     // Dense tags switch the index to bitsets above 32 VMs; big environments exercise that path.
     padding: fc.integer({ min: 0, max: 80 }),
   })
   .map(({ vmTags, rules, padding }) => {
-    const vms: [string, string[]][] = vmTags.map((tags, i) => [`vm-${(i * 7919) % 1000}-${i}`, tags]);
+    const vms: [string, string[]][] = vmTags.map((tags, i) => [
+      `vm-${(i * 7919) % 1000}-${i}`,
+      tags,
+    ]);
     for (let i = 0; i < padding; i++) vms.push([`pad-${i}`, [tagPool[i % 3]!]]);
     return env(vms, rules);
   });
@@ -229,15 +328,19 @@ describe('attack index: property tests against a naive reference', () => {
         }
         assert.ok(path);
         assert.equal(path.length - 1, distance);
-        assert.equal(path[0]?.vm_id, from.vm_id);
-        assert.equal(path[0]?.fw_id, null);
-        assert.equal(path.at(-1)?.vm_id, to.vm_id);
+        const [first] = path;
+        assert.ok(first);
+        assert.deepEqual(first, { vm_id: from.vm_id, fw_id: null });
+        assert.equal(path.at(-1)!.vm_id, to.vm_id);
         for (let k = 1; k < path.length; k++) {
           const a = e.vms.find((vm) => vm.vm_id === path[k - 1]!.vm_id)!;
           const b = e.vms.find((vm) => vm.vm_id === path[k]!.vm_id)!;
           const rule = e.fw_rules.find((r) => r.fw_id === path[k]!.fw_id);
           assert.ok(rule, 'each hop names a real rule');
-          assert.ok(a.tags.includes(rule.source_tag) && b.tags.includes(rule.dest_tag), 'the rule allows the hop');
+          assert.ok(
+            a.tags.includes(rule.source_tag) && b.tags.includes(rule.dest_tag),
+            'the rule allows the hop',
+          );
         }
       }),
       { numRuns: 300 },

@@ -32,7 +32,11 @@ export interface CloudRouteDeps {
 }
 
 function vmNotFound(vmId: string): AppError {
-  return new AppError('vm_not_found', 404, `no VM with vm_id ${JSON.stringify(vmId)} in the environment`);
+  return new AppError(
+    'vm_not_found',
+    404,
+    `no VM with vm_id ${JSON.stringify(vmId)} in the environment`,
+  );
 }
 
 /** Describes a snapshot for /api/v1/environment. */
@@ -131,7 +135,9 @@ export function registerCloudRoutes(app: App, deps: CloudRouteDeps): void {
           200: Type.Object({
             version: Type.Integer(),
             vm_count: Type.Integer(),
-            workers: Type.Integer({ description: 'Processes that swapped in the new environment.' }),
+            workers: Type.Integer({
+              description: 'Processes that swapped in the new environment.',
+            }),
           }),
           422: ErrorBody,
         },
@@ -141,7 +147,8 @@ export function registerCloudRoutes(app: App, deps: CloudRouteDeps): void {
       try {
         return await deps.reload();
       } catch (error) {
-        if (error instanceof EnvironmentError) throw new AppError('validation_error', 422, error.message);
+        if (error instanceof EnvironmentError)
+          throw new AppError('validation_error', 422, error.message);
         throw error;
       }
     },

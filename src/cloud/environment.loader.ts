@@ -25,7 +25,10 @@ function describe(value: unknown): string {
       return `${typeof value} ${String(value)}`;
     case 'object':
       return 'an object';
-    default:
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
       return typeof value;
   }
 }
@@ -43,7 +46,9 @@ function jsonSyntaxMessage(text: string, error: unknown): string {
   const before = text.slice(0, position);
   const line = before.split('\n').length;
   const column = position - before.lastIndexOf('\n');
-  const detail = raw.replace(/ in JSON at position \d+.*$/s, '').replace(/,? ?".*" is not valid JSON/s, '');
+  const detail = raw
+    .replace(/ in JSON at position \d+.*$/s, '')
+    .replace(/,? ?".*" is not valid JSON/s, '');
   return `not valid JSON at line ${line} column ${column}: ${detail.trim()}`;
 }
 
@@ -65,7 +70,8 @@ function requireString(
 }
 
 function parseVm(value: unknown, path: string): Vm {
-  if (!isRecord(value)) throw new EnvironmentError(`${path}: expected an object, got ${describe(value)}`);
+  if (!isRecord(value))
+    throw new EnvironmentError(`${path}: expected an object, got ${describe(value)}`);
   const vmId = requireString(value, 'vm_id', path, false);
   const name = requireString(value, 'name', path, true);
   if (!('tags' in value)) throw new EnvironmentError(`${path}: missing required field "tags"`);
@@ -83,7 +89,8 @@ function parseVm(value: unknown, path: string): Vm {
 }
 
 function parseRule(value: unknown, path: string): FwRule {
-  if (!isRecord(value)) throw new EnvironmentError(`${path}: expected an object, got ${describe(value)}`);
+  if (!isRecord(value))
+    throw new EnvironmentError(`${path}: expected an object, got ${describe(value)}`);
   return {
     fw_id: requireString(value, 'fw_id', path, false) as FwId,
     source_tag: requireString(value, 'source_tag', path, true),
@@ -94,7 +101,9 @@ function parseRule(value: unknown, path: string): FwRule {
 /** Validates an already-parsed document; throws EnvironmentError naming the first bad element. */
 export function validateEnvironment(doc: unknown): CloudEnvironment {
   if (!isRecord(doc)) {
-    throw new EnvironmentError(`$: expected an object with "vms" and "fw_rules", got ${describe(doc)}`);
+    throw new EnvironmentError(
+      `$: expected an object with "vms" and "fw_rules", got ${describe(doc)}`,
+    );
   }
   for (const field of ['vms', 'fw_rules'] as const) {
     if (!(field in doc)) throw new EnvironmentError(`$: missing required field "${field}"`);

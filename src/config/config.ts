@@ -32,7 +32,9 @@ export interface Config {
 }
 
 /** The bundled example environment, resolved against the installed package. */
-export const BUNDLED_CLOUD_ENV = fileURLToPath(new URL('../../../examples/cloud-env.json', import.meta.url));
+export const BUNDLED_CLOUD_ENV = fileURLToPath(
+  new URL('../../../examples/cloud-env.json', import.meta.url),
+);
 
 type Parser<T> = (raw: string) => T | { problem: string };
 
@@ -104,7 +106,7 @@ export const SETTINGS = [
     key: 'logLevel',
     flag: '--log-level',
     env: 'SURFACESCAN_LOG_LEVEL',
-    fallback: () => 'info' as LogLevel,
+    fallback: (): LogLevel => 'info',
     parse: (raw) =>
       (LOG_LEVELS as readonly string[]).includes(raw)
         ? (raw as LogLevel)
@@ -174,7 +176,8 @@ export function loadConfig(flags: RawFlags = {}, env: NodeJS.ProcessEnv = proces
       continue;
     }
     const parsed = setting.parse(raw);
-    if (typeof parsed === 'object' && 'problem' in parsed) problems.push(`${origin} ${parsed.problem}`);
+    if (typeof parsed === 'object' && 'problem' in parsed)
+      problems.push(`${origin} ${parsed.problem}`);
     else values[setting.key] = parsed;
   }
   const known = new Set<string>(SETTINGS.map((s) => s.env));

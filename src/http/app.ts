@@ -72,7 +72,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logController: new LogController({ disableRequestLogging: !deps.accessLog }),
     // A pino child per request costs microseconds on the hot path; without access logs the
     // request id is added to the few error lines explicitly instead.
-    childLoggerFactory: (logger, bindings, options) => (deps.accessLog ? logger.child(bindings, options) : logger),
+    childLoggerFactory: (logger, bindings, options) =>
+      deps.accessLog ? logger.child(bindings, options) : logger,
     // Parameters such as ?vm_id=a&vm_id=b become arrays; the schema then rejects them.
     ajv: { customOptions: { coerceTypes: 'array', allErrors: false, verbose: true } },
     schemaErrorFormatter: (errors, dataVar) => {
@@ -84,15 +85,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         return new Error(`missing required ${dataVar} parameter "${missing}"`);
       }
       if (first.keyword === 'type' && Array.isArray(first.data)) {
-        return new Error(`${dataVar} parameter "${field}" must be given once, not ${first.data.length} times`);
+        return new Error(
+          `${dataVar} parameter "${field}" must be given once, not ${first.data.length} times`,
+        );
       }
       if (first.keyword === 'minLength') {
         return new Error(`${dataVar} parameter "${field}" must not be empty`);
       }
       if (first.keyword === 'anyOf' || first.keyword === 'const' || first.keyword === 'enum') {
-        return new Error(`${dataVar} parameter "${field}" has an unsupported value ${JSON.stringify(first.data)}`);
+        return new Error(
+          `${dataVar} parameter "${field}" has an unsupported value ${JSON.stringify(first.data)}`,
+        );
       }
-      return new Error(`${dataVar} ${field === '' ? '' : `parameter "${field}" `}${first.message ?? 'is invalid'}`);
+      return new Error(
+        `${dataVar} ${field === '' ? '' : `parameter "${field}" `}${first.message ?? 'is invalid'}`,
+      );
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -113,29 +120,43 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       done(null, payload);
     };
   app.addHook('onRoute', (route) => {
-    const existing = route.onSend === undefined ? [] : Array.isArray(route.onSend) ? route.onSend : [route.onSend];
+    const existing =
+      route.onSend === undefined ? [] : Array.isArray(route.onSend) ? route.onSend : [route.onSend];
     route.onSend = [countAs(route.url), ...existing];
   });
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
-      return reply.status(error.status).send({ error: { code: error.code, message: error.message } });
+      return reply
+        .status(error.status)
+        .send({ error: { code: error.code, message: error.message } });
     }
-    const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+    const status =
+      error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) {
       request.log.error({ err: error, reqId: request.id, url: request.url }, 'unhandled error');
       return reply
         .status(500)
-        .send({ error: { code: 'internal_error', message: 'internal error; the server log has the details' } });
+        .send({
+          error: {
+            code: 'internal_error',
+            message: 'internal error; the server log has the details',
+          },
+        });
     }
-    return reply.status(status).send({ error: { code: codeForStatus(status), message: error.message } });
+    return reply
+      .status(status)
+      .send({ error: { code: codeForStatus(status), message: error.message } });
   });
 
   // Fastify runs every lifecycle hook given here, though its types only declare two.
   const notFoundOptions = { onSend: countAs('(unmatched)') } as object as { preValidation?: never };
   app.setNotFoundHandler(notFoundOptions, (request, reply) =>
     reply.status(404).send({
-      error: { code: 'not_found', message: `no such endpoint: ${request.method} ${request.url.split('?')[0] ?? ''}` },
+      error: {
+        code: 'not_found',
+        message: `no such endpoint: ${request.method} ${request.url.split('?')[0] ?? ''}`,
+      },
     }),
   );
 
@@ -159,7 +180,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   app.get(
     '/healthz',
-    { schema: { tags: ['ops'], summary: 'Liveness: the process answers.', response: { 200: HealthAnswer } } },
+    {
+      schema: {
+        tags: ['ops'],
+        summary: 'Liveness: the process answers.',
+        response: { 200: HealthAnswer },
+      },
+    },
     () => ({ status: 'ok' }),
   );
 

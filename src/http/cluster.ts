@@ -69,15 +69,24 @@ export interface WorkerLocal {
  * Runs the primary: forks `workers` processes, replaces a worker that dies unexpectedly, relays
  * cluster-wide questions, reloads all on SIGHUP, and stops all on SIGTERM/SIGINT.
  */
-export function runPrimary(options: { workers: number; logger: Logger; shutdownTimeoutMs: number }): void {
+export function runPrimary(options: {
+  workers: number;
+  logger: Logger;
+  shutdownTimeoutMs: number;
+}): void {
   const { logger } = options;
   const aggregator = new AggregatorRegistry();
   let nextId = 1;
   let stopping = false;
-  const pending = new Map<number, { expect: Set<number>; replies: WorkerReply[]; done: (r: WorkerReply[]) => void }>();
+  const pending = new Map<
+    number,
+    { expect: Set<number>; replies: WorkerReply[]; done: (r: WorkerReply[]) => void }
+  >();
 
   const liveWorkers = (): Worker[] =>
-    Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+    Object.values(cluster.workers ?? {}).filter(
+      (w): w is Worker => w !== undefined && w.isConnected(),
+    );
 
   const gather = (op: Op): Promise<WorkerReply[]> =>
     new Promise((resolve, reject) => {
@@ -85,7 +94,11 @@ export function runPrimary(options: { workers: number; logger: Logger; shutdownT
       const workers = liveWorkers();
       const timer = setTimeout(() => {
         pending.delete(id);
-        reject(new Error(`${String(workers.length - (pending.get(id)?.replies.length ?? 0))} worker(s) did not answer in time`));
+        reject(
+          new Error(
+            `${String(workers.length - (pending.get(id)?.replies.length ?? 0))} worker(s) did not answer in time`,
+          ),
+        );
       }, GATHER_TIMEOUT_MS);
       pending.set(id, {
         expect: new Set(workers.map((w) => w.id)),
@@ -127,6 +140,21 @@ export function runPrimary(options: { workers: number; logger: Logger; shutdownT
     return { version, vm_count: vmCount, workers: replies.length } satisfies ReloadOutcome;
   };
 
+  const respond = async (worker: Worker, message: AskMessage): Promise<void> => {
+    let reply: AnswerMessage;
+    try {
+      reply = { t: 'ss:answer', id: message.id, result: await answer(message.op) };
+    } catch (error) {
+      reply = {
+        t: 'ss:answer',
+        id: message.id,
+        error: error instanceof Error ? error.message : String(error),
+        errorKind: error instanceof EnvironmentError ? 'environment' : 'cluster',
+      };
+    }
+    if (worker.isConnected()) worker.send(reply);
+  };
+
   cluster.on('message', (worker, message: unknown) => {
     if (!isMessage(message)) return;
     if (message.t === 'ss:reply') {
@@ -135,17 +163,7 @@ export function runPrimary(options: { workers: number; logger: Logger; shutdownT
       entry.replies.push(message.reply);
       if (entry.expect.size === 0) entry.done(entry.replies);
     } else if (message.t === 'ss:ask') {
-      answer(message.op).then(
-        (result) => worker.isConnected() && worker.send({ t: 'ss:answer', id: message.id, result } satisfies AnswerMessage),
-        (error: unknown) =>
-          worker.isConnected() &&
-          worker.send({
-            t: 'ss:answer',
-            id: message.id,
-            error: error instanceof Error ? error.message : String(error),
-            errorKind: error instanceof EnvironmentError ? 'environment' : 'cluster',
-          } satisfies AnswerMessage),
-      );
+      void respond(worker, message);
     }
   });
 
@@ -166,21 +184,24 @@ export function runPrimary(options: { workers: number; logger: Logger; shutdownT
       stop('worker-start-failure', 1);
       return;
     }
-    logger.error({ worker: worker.process.pid, code, signal }, 'worker died; starting a replacement');
+    logger.error(
+      { worker: worker.process.pid, code, signal },
+      'worker died; starting a replacement',
+    );
     cluster.fork();
   });
 
   for (let i = 0; i < options.workers; i++) cluster.fork();
 
+  const reloadAll = async (): Promise<void> => {
+    try {
+      logger.info({ outcome: await answer('reload') }, 'environment reloaded in every worker');
+    } catch (error) {
+      logger.error({ err: error }, 'reload rejected; the previous environment keeps serving');
+    }
+  };
   process.on('SIGHUP', () => {
-    answer('reload').then(
-      (outcome) => {
-        logger.info({ outcome }, 'environment reloaded in every worker');
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'reload rejected; the previous environment keeps serving');
-      },
-    );
+    void reloadAll();
   });
 
   function stop(signal: string, exitCode = 0): void {
@@ -210,7 +231,10 @@ export function runPrimary(options: { workers: number; logger: Logger; shutdownT
 /** The worker side: answers the primary's questions and asks cluster-wide ones. */
 export class WorkerLink implements StatsSource {
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
 
   constructor(local: WorkerLocal, registry: Registry) {
     AggregatorRegistry.setRegistries([registry]);
@@ -233,7 +257,8 @@ export class WorkerLink implements StatsSource {
         if (!entry) return;
         this.waiting.delete(message.id);
         if (message.error === undefined) entry.resolve(message.result);
-        else if (message.errorKind === 'environment') entry.reject(new EnvironmentError(message.error));
+        else if (message.errorKind === 'environment')
+          entry.reject(new EnvironmentError(message.error));
         else entry.reject(new AppError('unavailable', 503, `cluster: ${message.error}`));
       }
     });

@@ -49,16 +49,28 @@ function loadEnvironments(config: Config): EnvironmentService {
 }
 
 /** Builds and starts one HTTP server process (single-process mode or a cluster worker). */
-export async function startServer(config: Config, logger = makeLogger(config)): Promise<RunningServer> {
+export async function startServer(
+  config: Config,
+  logger = makeLogger(config),
+): Promise<RunningServer> {
   const environments = loadEnvironments(config);
   const stats = new RequestStats();
   const metrics = new HttpMetrics();
   const reloadLocal = (): { version: number; vm_count: number } => {
     const snapshot = environments.reload();
-    logger.info({ version: snapshot.version, vms: snapshot.index.vmCount, build_ms: snapshot.index.info.build_ms }, 'environment reloaded');
+    logger.info(
+      {
+        version: snapshot.version,
+        vms: snapshot.index.vmCount,
+        build_ms: snapshot.index.info.build_ms,
+      },
+      'environment reloaded',
+    );
     return { version: snapshot.version, vm_count: snapshot.index.vmCount };
   };
-  const link = cluster.isWorker ? new WorkerLink({ stats: () => stats.local(), reload: reloadLocal }, metrics.registry) : undefined;
+  const link = cluster.isWorker
+    ? new WorkerLink({ stats: () => stats.local(), reload: reloadLocal }, metrics.registry)
+    : undefined;
   const reload: Reloader = link
     ? () => link.reloadAll()
     : () => Promise.resolve({ ...reloadLocal(), workers: 1 });
@@ -77,7 +89,13 @@ export async function startServer(config: Config, logger = makeLogger(config)): 
   const address = await app.listen({ host: config.host, port: config.port });
   const info = environments.current.index.info;
   logger.info(
-    { url: address, vms: info.vm_count, rules: info.rule_count, build_ms: Math.round(info.build_ms), source: config.cloudEnv },
+    {
+      url: address,
+      vms: info.vm_count,
+      rules: info.rule_count,
+      build_ms: Math.round(info.build_ms),
+      source: config.cloudEnv,
+    },
     'surfacescan listening',
   );
   return {
@@ -93,9 +111,15 @@ function installSignals(server: RunningServer, config: Config, logger: Logger): 
   process.on('SIGHUP', () => {
     try {
       const snapshot = server.environments.reload();
-      logger.info({ version: snapshot.version, vms: snapshot.index.vmCount }, 'environment reloaded on SIGHUP');
+      logger.info(
+        { version: snapshot.version, vms: snapshot.index.vmCount },
+        'environment reloaded on SIGHUP',
+      );
     } catch (error) {
-      logger.error({ err: error instanceof Error ? error.message : String(error) }, 'reload rejected; the previous environment keeps serving');
+      logger.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'reload rejected; the previous environment keeps serving',
+      );
     }
   });
   let stopping = false;
@@ -108,13 +132,15 @@ function installSignals(server: RunningServer, config: Config, logger: Logger): 
       process.exit(1);
     }, config.shutdownTimeoutMs);
     force.unref();
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
+    void (async () => {
+      try {
+        await server.close();
+        process.exit(0);
+      } catch (error) {
         logger.error({ err: error }, 'error while shutting down');
         process.exit(1);
-      },
-    );
+      }
+    })();
   };
   process.on('SIGTERM', () => {
     stop('SIGTERM');

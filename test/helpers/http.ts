@@ -23,18 +23,30 @@ export function tempCopy(name: string): string {
 
 /** Starts a real server on 127.0.0.1 and a free port, serving `cloudEnv`. */
 export function startTestServer(cloudEnv: string): Promise<RunningServer> {
-  return startServer(loadConfig({ cloudEnv, port: '0', host: '127.0.0.1', logLevel: 'silent' }, {}));
+  return startServer(
+    loadConfig({ cloudEnv, port: '0', host: '127.0.0.1', logLevel: 'silent' }, {}),
+  );
 }
 
 /** GET and parse the body, keeping status and content type. */
-export async function getJson(url: string): Promise<{ status: number; type: string | null; body: unknown }> {
+export async function getJson(
+  url: string,
+): Promise<{ status: number; type: string | null; body: unknown }> {
   const response = await fetch(url);
   const text = await response.text();
-  return { status: response.status, type: response.headers.get('content-type'), body: JSON.parse(text) as unknown };
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    body: JSON.parse(text) as unknown,
+  };
 }
 
 /** Runs `count` tasks with at most `concurrency` in flight. */
-export async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
+export async function pool<T>(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<T>,
+): Promise<T[]> {
   const results = new Array<T>(count);
   let next = 0;
   const lanes = Array.from({ length: Math.min(concurrency, count) }, async () => {
