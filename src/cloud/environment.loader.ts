@@ -17,20 +17,13 @@ export class EnvironmentError extends Error {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  switch (typeof value) {
-    case 'string':
-      return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
-    case 'number':
-    case 'boolean':
-      return `${typeof value} ${String(value)}`;
-    case 'object':
-      return 'an object';
-    case 'bigint':
-    case 'function':
-    case 'symbol':
-    case 'undefined':
-      return typeof value;
+  if (typeof value === 'string') {
+    return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
   }
+  if (typeof value === 'number' || typeof value === 'boolean')
+    return `${typeof value} ${String(value)}`;
+  if (typeof value === 'object') return 'an object';
+  return typeof value;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
