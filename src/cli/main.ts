@@ -25,7 +25,7 @@ const program = new Command('surfacescan')
 program.addCommand(serveCommand());
 program.addCommand(attackCommand(out));
 program.addCommand(pathCommand(out, err));
-program.addCommand(gendataCommand());
+program.addCommand(gendataCommand(out));
 program.addCommand(openapiCommand(out));
 // Subcommands inherit neither exitOverride nor output settings from commander's parent.
 for (const command of program.commands) {

@@ -76,7 +76,11 @@ function both(index: AttackIndex, vmId: string, mode: AttackMode): string[] {
   const ids = index.attackers(vmId, mode);
   const json = index.attackersJson(vmId, mode);
   assert.ok(ids !== undefined && json !== undefined);
-  assert.deepEqual(JSON.parse(json.toString('utf8')), ids, 'JSON bytes and id list agree');
+  assert.deepEqual(
+    JSON.parse(Buffer.concat(json).toString('utf8')),
+    ids,
+    'JSON bytes and id list agree',
+  );
   return ids;
 }
 

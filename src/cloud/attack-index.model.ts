@@ -16,6 +16,7 @@
  */
 import type { CloudEnvironment, FwId, VmId } from '#src/cloud/environment.model.js';
 import { ByteLru, type Sized } from '#src/cloud/answer-cache.js';
+import { SourceSets } from '#src/cloud/source-sets.js';
 
 /** Direct: one rule hop into X. Transitive: any chain of allowed hops ending at X. */
 export type AttackMode = 'direct' | 'transitive';
@@ -45,25 +46,100 @@ export interface CacheInfo {
   readonly misses: number;
 }
 
+/**
+ * A cached answer: `[e0,e1,...]` as UTF-8 JSON where each element carries its trailing comma
+ * (the last one's is the "]"), plus a way to find one member's bytes so a VM can be cut out of
+ * its own answer. Dense answers keep the member bitset and the byte offset of each word's first
+ * member (8 bytes per 32 VMs); sparse ones keep sorted members and their start offsets (8 bytes
+ * per member), whichever is smaller.
+ */
 interface Answer extends Sized {
-  /** `[e0,e1,...]` as UTF-8 JSON. */
   readonly json: Buffer;
-  /** VM indices of the elements, ascending (equal to vm_id order). */
-  readonly members: Uint32Array;
-  /** ends[p] is the byte offset just past element p in json. */
-  readonly ends: Uint32Array;
+  readonly count: number;
+  /** The VM indices of the members, ascending. */
+  members(): Generator<number>;
+  /** Start offset of vm's element in json, or -1 when vm is not a member. */
+  startOf(vm: number): number;
 }
 
 const EMPTY_JSON = Buffer.from('[]');
+const CLOSE_JSON = Buffer.from(']');
 const EMPTY_ANSWER: Answer = {
   json: EMPTY_JSON,
-  members: new Uint32Array(0),
-  ends: new Uint32Array(0),
+  count: 0,
   bytes: 0,
+  *members() {
+    /* none */
+  },
+  startOf: () => -1,
 };
+
+function* bitsOf(bits: Uint32Array): Generator<number> {
+  for (let w = 0; w < bits.length; w++) {
+    let word = bits[w]!;
+    while (word !== 0) {
+      const low = word & -word;
+      yield (w << 5) + (31 - Math.clz32(low));
+      word ^= low;
+    }
+  }
+}
+
+class SparseAnswer implements Answer {
+  readonly bytes: number;
+  constructor(
+    readonly json: Buffer,
+    private readonly list: Uint32Array,
+    private readonly starts: Uint32Array,
+  ) {
+    this.bytes = json.length + list.byteLength + starts.byteLength + 64;
+  }
+  get count(): number {
+    return this.list.length;
+  }
+  *members(): Generator<number> {
+    yield* this.list;
+  }
+  startOf(vm: number): number {
+    const p = indexOfMember(this.list, vm);
+    return p < 0 ? -1 : this.starts[p]!;
+  }
+}
+
+class DenseAnswer implements Answer {
+  readonly bytes: number;
+  constructor(
+    readonly json: Buffer,
+    readonly count: number,
+    private readonly bits: Uint32Array,
+    /** prefix[w]: start offset of the first member in word w. */
+    private readonly prefix: Uint32Array,
+    private readonly idStart: Uint32Array,
+  ) {
+    this.bytes = json.length + bits.byteLength + prefix.byteLength + 64;
+  }
+  members(): Generator<number> {
+    return bitsOf(this.bits);
+  }
+  startOf(vm: number): number {
+    const w = vm >>> 5;
+    const bit = vm & 31;
+    let word = this.bits[w]!;
+    if ((word & (1 << bit)) === 0) return -1;
+    let start = this.prefix[w]!;
+    word &= (1 << bit) - 1; // members of this word below vm
+    while (word !== 0) {
+      const low = word & -word;
+      const m = (w << 5) + (31 - Math.clz32(low));
+      start += this.idStart[m + 1]! - this.idStart[m]!;
+      word ^= low;
+    }
+    return start;
+  }
+}
+
 const OPEN = 0x5b; // [
 const CLOSE = 0x5d; // ]
-const COMMA = 0x2c; // ,
 
 /** A compressed-sparse-row adjacency list: row r holds values[start[r] .. start[r+1]). */
 interface Csr {
@@ -104,7 +180,7 @@ export class AttackIndex {
   private readonly ids: readonly VmId[];
   private readonly indexById: Map<string, number>;
   private readonly fwIds: readonly FwId[];
-  /** JSON-encoded ids, concatenated in sorted order; idStart has V+1 offsets. */
+  /** `"id",` for every VM, concatenated in sorted order; idStart has V+1 offsets. */
   private readonly idBytes: Buffer;
   private readonly idStart: Uint32Array;
   /** VM -> its distinct tags. */
@@ -121,7 +197,7 @@ export class AttackIndex {
   /** VM -> attacker-set key; key 0 is the empty set. */
   private readonly vmKey: Uint32Array;
   /** Key -> its sorted source tags. */
-  private readonly keySources: readonly Uint32Array[];
+  private readonly keySources: SourceSets;
   private readonly words: number;
   private readonly tagCount: number;
   private readonly caches: Record<AttackMode, ByteLru<Answer>>;
@@ -140,7 +216,9 @@ export class AttackIndex {
     this.indexById = new Map(this.ids.map((id, i) => [id, i]));
     this.fwIds = env.fw_rules.map((rule) => rule.fw_id);
 
-    const encoded = this.ids.map((id) => JSON.stringify(id));
+    // Each id is stored JSON-encoded with its trailing comma, so a run of consecutive members
+    // of an answer is one contiguous byte range: answers are assembled by copying runs.
+    const encoded = this.ids.map((id) => `${JSON.stringify(id)},`);
     this.idBytes = Buffer.from(encoded.join(''));
     this.idStart = new Uint32Array(vmCount + 1);
     for (let i = 0; i < vmCount; i++) {
@@ -220,44 +298,29 @@ export class AttackIndex {
     // Intern S(vm) per distinct tag set: VMs cloned from one template share the work.
     this.vmKey = new Uint32Array(vmCount);
     const keyByTagSet = new Map<string, number>();
-    const keyBySources = new Map<string, number>([['', 0]]);
-    const keySources: Uint32Array[] = [new Uint32Array(0)];
-    const sourceStamp = new Uint32Array(tagCount);
-    let stampValue = 0;
+    const sets = new SourceSets(tagCount);
     for (let i = 0; i < vmCount; i++) {
       const tags = this.vmTags.values.subarray(this.vmTags.start[i], this.vmTags.start[i + 1]);
       const tagSetKey = tags.join(',');
       let key = keyByTagSet.get(tagSetKey);
       if (key === undefined) {
-        stampValue++;
-        const sources: number[] = [];
         for (const dest of tags) {
           for (let k = this.sourcesOf.start[dest]!; k < this.sourcesOf.start[dest + 1]!; k++) {
-            const source = this.sourcesOf.values[k]!;
-            if (sourceStamp[source] === stampValue) continue;
-            sourceStamp[source] = stampValue;
-            sources.push(source);
+            sets.add(this.sourcesOf.values[k]!);
           }
         }
-        sources.sort((a, b) => a - b);
-        const sourcesKey = sources.join(',');
-        key = keyBySources.get(sourcesKey);
-        if (key === undefined) {
-          key = keySources.length;
-          keySources.push(Uint32Array.from(sources));
-          keyBySources.set(sourcesKey, key);
-        }
+        key = sets.intern();
         keyByTagSet.set(tagSetKey, key);
       }
       this.vmKey[i] = key;
     }
-    this.keySources = keySources;
+    this.keySources = sets;
 
     this.info = {
       vm_count: vmCount,
       rule_count: env.fw_rules.length,
       tag_count: tagCount,
-      attacker_set_count: keySources.length - 1,
+      attacker_set_count: sets.count - 1,
       build_ms: now() - started,
     };
   }
@@ -268,20 +331,22 @@ export class AttackIndex {
   }
 
   /**
-   * The attackers of vmId as ready-to-send JSON bytes (sorted by vm_id, without vmId itself),
-   * or undefined when there is no such VM. Callers must not modify the returned buffer.
+   * The attackers of vmId as ready-to-send JSON (sorted by vm_id, without vmId itself), in one
+   * or two parts to be written back to back, or undefined when there is no such VM. The parts
+   * share memory with the cache: callers must not modify them.
    */
-  attackersJson(vmId: string, mode: AttackMode): Buffer | undefined {
+  attackersJson(vmId: string, mode: AttackMode): readonly Buffer[] | undefined {
     const vm = this.indexById.get(vmId);
     if (vm === undefined) return undefined;
     const answer = this.answer(vm, mode);
-    const p = indexOfMember(answer.members, vm);
-    if (p < 0) return answer.json;
-    const { json, ends } = answer;
-    if (ends.length === 1) return EMPTY_JSON;
-    // Cut element p out: drop it with its leading comma, or its trailing one when it is first.
-    if (p === 0) return Buffer.concat([json.subarray(0, 1), json.subarray(ends[0]! + 1)]);
-    return Buffer.concat([json.subarray(0, ends[p - 1]), json.subarray(ends[p])]);
+    const start = answer.startOf(vm);
+    const { json } = answer;
+    if (start < 0) return [json];
+    if (answer.count === 1) return [EMPTY_JSON];
+    // Cut vm out without copying: the bytes before it and the bytes after it.
+    const end = start + this.idStart[vm + 1]! - this.idStart[vm]!;
+    if (end < json.length) return [json.subarray(0, start), json.subarray(end)];
+    return [json.subarray(0, start - 1), CLOSE_JSON]; // vm was last: its predecessor's comma goes
   }
 
   /** The attackers of vmId as ids (sorted, without vmId), or undefined for an unknown VM. */
@@ -289,7 +354,7 @@ export class AttackIndex {
     const vm = this.indexById.get(vmId);
     if (vm === undefined) return undefined;
     const result: VmId[] = [];
-    for (const member of this.answer(vm, mode).members) {
+    for (const member of this.answer(vm, mode).members()) {
       if (member !== vm) result.push(this.ids[member]!);
     }
     return result;
@@ -379,7 +444,7 @@ export class AttackIndex {
   /** VMs carrying any source tag of the key: the union of the tags' member sets. */
   private directMembers(key: number): Uint32Array {
     const bits = new Uint32Array(this.words);
-    for (const tag of this.keySources[key]!) {
+    for (const tag of this.keySources.tags(key)) {
       const dense = this.denseBits[tag];
       if (dense !== undefined) {
         for (let w = 0; w < bits.length; w++) bits[w]! |= dense[w]!;
@@ -399,7 +464,7 @@ export class AttackIndex {
     const sourceSeen = new Uint8Array(this.tagCount);
     const destSeen = new Uint8Array(this.tagCount);
     const pending: number[] = [];
-    for (const tag of this.keySources[key]!) {
+    for (const tag of this.keySources.tags(key)) {
       sourceSeen[tag] = 1;
       pending.push(tag);
     }
@@ -428,47 +493,67 @@ export class AttackIndex {
     return bits;
   }
 
-  /** Turns a member bitset into sorted JSON bytes plus element offsets. */
+  /** Turns a member bitset into sorted JSON bytes, in the smaller of the two answer forms. */
   private serialise(bits: Uint32Array): Answer {
+    const { idStart, idBytes } = this;
+    const prefix = new Uint32Array(bits.length);
     let count = 0;
-    for (const word of bits) count += popcount(word);
-    if (count === 0) return EMPTY_ANSWER;
-    const members = new Uint32Array(count);
-    let n = 0;
-    let size = 1 + count; // "[" plus one separator or "]" per element
+    let size = 1; // "["
     for (let w = 0; w < bits.length; w++) {
+      prefix[w] = size;
       let word = bits[w]!;
       while (word !== 0) {
         const low = word & -word;
         const vm = (w << 5) + (31 - Math.clz32(low));
-        members[n++] = vm;
-        size += this.idStart[vm + 1]! - this.idStart[vm]!;
+        size += idStart[vm + 1]! - idStart[vm]!;
+        count++;
         word ^= low;
       }
     }
+    if (count === 0) return EMPTY_ANSWER;
     const json = Buffer.allocUnsafeSlow(size);
-    const ends = new Uint32Array(count);
-    const source = this.idBytes;
     json[0] = OPEN;
     let at = 1;
-    for (let p = 0; p < count; p++) {
-      if (p > 0) json[at++] = COMMA;
-      const vm = members[p]!;
-      // A byte loop beats Buffer#copy for ids of a dozen bytes: no native call per element.
-      for (let k = this.idStart[vm]!, end = this.idStart[vm + 1]!; k < end; k++) {
-        json[at++] = source[k]!;
+    let runStart = -1;
+    let previous = -2;
+    // Copy runs of consecutive members: one memcpy for long runs, a byte loop for short ones
+    // (a native call costs more than copying a dozen bytes).
+    const flush = (): void => {
+      const from = idStart[runStart]!;
+      const to = idStart[previous + 1]!;
+      if (to - from > 64) {
+        idBytes.copy(json, at, from, to);
+        at += to - from;
+      } else {
+        for (let k = from; k < to; k++) json[at++] = idBytes[k]!;
       }
-      ends[p] = at;
+    };
+    for (const vm of bitsOf(bits)) {
+      if (vm === previous + 1) {
+        previous = vm;
+        continue;
+      }
+      if (runStart >= 0) flush();
+      runStart = previous = vm;
     }
-    json[at] = CLOSE;
-    return { json, members, ends, bytes: size + members.byteLength + ends.byteLength + 64 };
+    flush();
+    json[size - 1] = CLOSE; // the last element's comma
+    if (count > bits.length) return new DenseAnswer(json, count, bits, prefix, idStart);
+    const list = new Uint32Array(count);
+    const starts = new Uint32Array(count);
+    let n = 0;
+    for (const vm of bitsOf(bits)) {
+      list[n] = vm;
+      starts[n++] = prefix[vm >>> 5]!;
+    }
+    // starts so far hold each word's first offset; add the members before vm in its word.
+    for (let p = 1; p < count; p++) {
+      if (list[p]! >>> 5 === list[p - 1]! >>> 5) {
+        starts[p] = starts[p - 1]! + idStart[list[p - 1]! + 1]! - idStart[list[p - 1]!]!;
+      }
+    }
+    return new SparseAnswer(json, list, starts);
   }
-}
-
-function popcount(word: number): number {
-  let v = word - ((word >>> 1) & 0x55555555);
-  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 function indexOfMember(members: Uint32Array, vm: number): number {

@@ -112,11 +112,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Counted just before the response is written: see stats.ts for why this makes totals exact.
   // The hook is attached per route with its pattern bound in, which avoids building
   // request.routeOptions (a fresh object) on every request of the hot path.
+  const record = (method: string, route: string, status: number, ms: number): void => {
+    deps.stats.record(ms);
+    deps.metrics.observe(method, route, status, ms / 1000);
+  };
   const countAs = (route: string): onSendHookHandler =>
     function count(request, reply, payload, done) {
-      const ms = reply.elapsedTime;
-      deps.stats.record(ms);
-      deps.metrics.observe(request.method, route, reply.statusCode, ms / 1000);
+      record(request.method, route, reply.statusCode, reply.elapsedTime);
       done(null, payload);
     };
   app.addHook('onRoute', (route) => {
@@ -135,14 +137,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) {
       request.log.error({ err: error, reqId: request.id, url: request.url }, 'unhandled error');
-      return reply
-        .status(500)
-        .send({
-          error: {
-            code: 'internal_error',
-            message: 'internal error; the server log has the details',
-          },
-        });
+      return reply.status(500).send({
+        error: {
+          code: 'internal_error',
+          message: 'internal error; the server log has the details',
+        },
+      });
     }
     return reply
       .status(status)
@@ -236,6 +236,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   );
 
-  registerCloudRoutes(app, { environments: deps.environments, reload: deps.reload });
+  registerCloudRoutes(app, { environments: deps.environments, reload: deps.reload, record });
   return app;
 }

@@ -238,6 +238,8 @@ export class WorkerLink implements StatsSource {
 
   constructor(local: WorkerLocal, registry: Registry) {
     AggregatorRegistry.setRegistries([registry]);
+    // prom-client installs its worker-side IPC listener only when an AggregatorRegistry is made.
+    new AggregatorRegistry();
     process.on('message', (message: unknown) => {
       if (!isMessage(message)) return;
       if (message.t === 'ss:do') {
