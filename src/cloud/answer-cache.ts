@@ -52,6 +52,16 @@ export class ByteLru<V extends Sized> {
     }
   }
 
+  /** True when the key is cached; does not count as a hit or touch the order. */
+  has(key: number): boolean {
+    return this.entries.has(key);
+  }
+
+  /** The byte budget. */
+  get capacity(): number {
+    return this.budget;
+  }
+
   /** Bytes currently held. */
   get bytes(): number {
     return this.used;

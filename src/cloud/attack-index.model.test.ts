@@ -271,6 +271,27 @@ describe('attack index: the original contract', () => {
     assert.ok(cache.hits >= 99);
   });
 
+  it('warms direct answers in slices so later queries are cache hits', () => {
+    const vms: [string, string[]][] = [];
+    for (let i = 0; i < 200; i++) vms.push([`vm-${String(i)}`, [`t${String(i % 20)}`]]);
+    const rules: [string, string][] = [];
+    for (let i = 0; i < 20; i++)
+      rules.push(
+        [`t${String(i)}`, `t${String((i * 7) % 20)}`],
+        [`t${String(i)}`, `t${String((i + 1) % 20)}`],
+      );
+    const index = new AttackIndex(env(vms, rules));
+    let clock = 0;
+    // Each slice is allowed one tick of a fake clock, so warming takes several calls.
+    let calls = 1;
+    while (!index.warmUp(1, () => clock++)) calls++;
+    assert.ok(calls > 1, 'warm-up is sliced');
+    assert.equal(index.cacheInfo().warmed, true);
+    assert.equal(index.cacheInfo().entries, index.info.attacker_set_count);
+    for (const [id] of vms) both(index, id, 'direct');
+    assert.equal(index.cacheInfo().misses, 0);
+  });
+
   it('keeps answering correctly when the cache budget is smaller than one answer', () => {
     const vms: [string, string[]][] = [];
     for (let i = 0; i < 50; i++) vms.push([`vm-${i}`, ['web']]);

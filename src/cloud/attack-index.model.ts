@@ -44,6 +44,8 @@ export interface CacheInfo {
   readonly bytes: number;
   readonly hits: number;
   readonly misses: number;
+  /** True once the background warm-up has finished (or filled the cache). */
+  readonly warmed: boolean;
 }
 
 /**
@@ -201,6 +203,9 @@ export class AttackIndex {
   private readonly words: number;
   private readonly tagCount: number;
   private readonly caches: Record<AttackMode, ByteLru<Answer>>;
+  /** Keys in warm-up order, and the next one to warm (-1 once done). */
+  private warmOrder: Uint32Array | undefined;
+  private warmNext = 0;
 
   constructor(env: CloudEnvironment, options: IndexOptions = {}) {
     const now = options.now ?? (() => performance.now());
@@ -420,7 +425,33 @@ export class AttackIndex {
       bytes: direct.bytes + transitive.bytes,
       hits: direct.hits + transitive.hits,
       misses: direct.misses + transitive.misses,
+      warmed: this.warmNext < 0,
     };
+  }
+
+  /**
+   * Precomputes direct answers in the background, keys shared by the most VMs first, for about
+   * `budgetMs`; call again until it returns true. It stops early once the cache is 90% full, so
+   * it never evicts what requests already use, and it never counts as cache hits or misses.
+   */
+  warmUp(budgetMs: number, now: () => number = () => performance.now()): boolean {
+    if (this.warmNext < 0) return true;
+    if (this.warmOrder === undefined) {
+      const shared = new Uint32Array(this.keySources.count);
+      for (const key of this.vmKey) shared[key]!++;
+      const keys = Array.from({ length: shared.length - 1 }, (_, i) => i + 1);
+      keys.sort((a, b) => shared[b]! - shared[a]! || a - b);
+      this.warmOrder = Uint32Array.from(keys);
+    }
+    const cache = this.caches.direct;
+    const until = now() + budgetMs;
+    while (this.warmNext < this.warmOrder.length && cache.bytes < cache.capacity * 0.9) {
+      const key = this.warmOrder[this.warmNext++]!;
+      if (!cache.has(key)) cache.set(key, this.serialise(this.directMembers(key)));
+      if (now() >= until) return false;
+    }
+    this.warmNext = -1;
+    return true;
   }
 
   /** All vm_ids in answer order. */

@@ -55,5 +55,6 @@ export const EnvironmentInfo = Type.Object({
     bytes: Type.Integer(),
     hits: Type.Integer(),
     misses: Type.Integer(),
+    warmed: Type.Boolean({ description: 'The background warm-up of direct answers has finished.' }),
   }),
 });

@@ -41,6 +41,7 @@ function loadEnvironments(config: Config): EnvironmentService {
       read: loadEnvironmentFile,
       clock: () => new Date(),
       cacheBytes: config.answerCacheMb * 1024 * 1024,
+      defer: (step) => setImmediate(step),
     });
   } catch (error) {
     if (error instanceof EnvironmentError) throw new StartupError(error.message);
