@@ -4,6 +4,7 @@
  * guessing. Unknown extra fields are ignored; tags no VM carries are fine.
  */
 import { readFileSync } from 'node:fs';
+import { jsonErrorOffset } from '#src/cloud/json-position.js';
 import type { CloudEnvironment, FwId, FwRule, Vm, VmId } from '#src/cloud/environment.model.js';
 
 /** Why an environment could not be loaded; the message names the source and the JSON path. */
@@ -30,19 +31,19 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Turns JSON.parse's message (which differs between Node versions) into line and column. */
+/** Describes a JSON syntax error with line and column, whatever JSON.parse's message says. */
 function jsonSyntaxMessage(text: string, error: unknown): string {
   const raw = error instanceof Error ? error.message : String(error);
-  const match = /position (\d+)/.exec(raw);
-  if (match?.[1] === undefined) return `not valid JSON (${raw})`;
-  const position = Number(match[1]);
+  const position = jsonErrorOffset(text);
+  if (position < 0) return `not valid JSON (${raw})`;
   const before = text.slice(0, position);
   const line = before.split('\n').length;
   const column = position - before.lastIndexOf('\n');
-  const detail = raw
-    .replace(/ in JSON at position \d+.*$/s, '')
-    .replace(/,? ?".*" is not valid JSON/s, '');
-  return `not valid JSON at line ${line} column ${column}: ${detail.trim()}`;
+  const found =
+    position >= text.length
+      ? 'unexpected end of file'
+      : `unexpected ${JSON.stringify(text[position])}`;
+  return `not valid JSON at line ${line} column ${column}: ${found}`;
 }
 
 function requireString(
@@ -91,6 +92,31 @@ function parseRule(value: unknown, path: string): FwRule {
   };
 }
 
+/** Parses every element of one array and rejects the first repeated id, naming both positions. */
+function parseUnique<T>(
+  raw: readonly unknown[],
+  field: 'vms' | 'fw_rules',
+  parse: (value: unknown, path: string) => T,
+  idOf: (item: T) => string,
+  idName: 'vm_id' | 'fw_id',
+): T[] {
+  const items = new Array<T>(raw.length);
+  const seen = new Map<string, number>();
+  for (let i = 0; i < raw.length; i++) {
+    const item = parse(raw[i], `$.${field}[${i}]`);
+    const id = idOf(item);
+    const first = seen.get(id);
+    if (first !== undefined) {
+      throw new EnvironmentError(
+        `$.${field}[${i}].${idName}: duplicate ${idName} ${JSON.stringify(id)} (first at $.${field}[${first}])`,
+      );
+    }
+    seen.set(id, i);
+    items[i] = item;
+  }
+  return items;
+}
+
 /** Validates an already-parsed document; throws EnvironmentError naming the first bad element. */
 export function validateEnvironment(doc: unknown): CloudEnvironment {
   if (!isRecord(doc)) {
@@ -104,34 +130,14 @@ export function validateEnvironment(doc: unknown): CloudEnvironment {
       throw new EnvironmentError(`$.${field}: expected an array, got ${describe(doc[field])}`);
     }
   }
-  const rawVms = doc.vms as unknown[];
-  const rawRules = doc.fw_rules as unknown[];
-  const vms: Vm[] = new Array<Vm>(rawVms.length);
-  const seenVm = new Map<string, number>();
-  for (let i = 0; i < rawVms.length; i++) {
-    const vm = parseVm(rawVms[i], `$.vms[${i}]`);
-    const first = seenVm.get(vm.vm_id);
-    if (first !== undefined) {
-      throw new EnvironmentError(
-        `$.vms[${i}].vm_id: duplicate vm_id ${JSON.stringify(vm.vm_id)} (first at $.vms[${first}])`,
-      );
-    }
-    seenVm.set(vm.vm_id, i);
-    vms[i] = vm;
-  }
-  const rules: FwRule[] = new Array<FwRule>(rawRules.length);
-  const seenRule = new Map<string, number>();
-  for (let i = 0; i < rawRules.length; i++) {
-    const rule = parseRule(rawRules[i], `$.fw_rules[${i}]`);
-    const first = seenRule.get(rule.fw_id);
-    if (first !== undefined) {
-      throw new EnvironmentError(
-        `$.fw_rules[${i}].fw_id: duplicate fw_id ${JSON.stringify(rule.fw_id)} (first at $.fw_rules[${first}])`,
-      );
-    }
-    seenRule.set(rule.fw_id, i);
-    rules[i] = rule;
-  }
+  const vms = parseUnique(doc.vms as unknown[], 'vms', parseVm, (vm) => vm.vm_id, 'vm_id');
+  const rules = parseUnique(
+    doc.fw_rules as unknown[],
+    'fw_rules',
+    parseRule,
+    (rule) => rule.fw_id,
+    'fw_id',
+  );
   return { vms, fw_rules: rules };
 }
 
