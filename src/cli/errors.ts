@@ -18,15 +18,9 @@ export const EXIT_USAGE = 2;
 /** Prints the error for a human and returns the exit code to use. */
 export function reportError(error: unknown, write: (text: string) => void): number {
   if (error instanceof CommanderError) {
-    // Commander has printed its own message already; help and --version are not failures.
-    if (
-      error.code === 'commander.helpDisplayed' ||
-      error.code === 'commander.version' ||
-      error.code === 'commander.help'
-    ) {
-      return 0;
-    }
-    return EXIT_USAGE;
+    // Commander has printed its own message already; --help and --version exit 0, while help
+    // shown because no command was given, and every parse error, are usage errors.
+    return error.exitCode === 0 ? 0 : EXIT_USAGE;
   }
   if (
     error instanceof UsageError ||

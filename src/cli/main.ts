@@ -34,9 +34,6 @@ for (const command of program.commands) {
     .configureOutput({ writeOut: out, writeErr: err })
     .showSuggestionAfterError(true);
 }
-program.action(() => {
-  program.help({ error: true });
-});
 
 try {
   await program.parseAsync(process.argv);
