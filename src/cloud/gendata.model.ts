@@ -102,19 +102,33 @@ function tagNames(count: number): string[] {
   return names;
 }
 
+/** A source of distinct ids: prefix + minLength..minLength+spread-1 random hex digits. */
+function uniqueIds(
+  random: () => number,
+  prefix: string,
+  minLength: number,
+  spread: number,
+): () => string {
+  const used = new Set<string>();
+  return () => {
+    let id: string;
+    do id = `${prefix}${hex(random, minLength + Math.floor(random() * spread))}`;
+    while (used.has(id));
+    used.add(id);
+    return id;
+  };
+}
+
 /** Generates an environment; the same options always give the same document. */
 export function generateEnvironment(options: GenOptions): CloudEnvironment {
   const random = sfc32(options.seed);
   const tags = tagNames(options.tags);
   const pickTag = zipf(tags.length, 1.1, random);
 
+  const vmId = uniqueIds(random, 'vm-', 8, 3);
   const vms: Vm[] = [];
-  const usedIds = new Set<string>();
   for (let i = 0; i < options.vms; i++) {
-    let id: string;
-    do id = `vm-${hex(random, 8 + Math.floor(random() * 3))}`;
-    while (usedIds.has(id));
-    usedIds.add(id);
+    const id = vmId();
     const vmTags = new Set<string>();
     // About 2% of VMs carry no tag at all, as in real estates.
     if (random() >= 0.02) {
@@ -128,13 +142,10 @@ export function generateEnvironment(options: GenOptions): CloudEnvironment {
     });
   }
 
+  const fwId = uniqueIds(random, 'fw-', 6, 4);
   const rules: FwRule[] = [];
-  const usedRules = new Set<string>();
   for (let i = 0; i < options.rules; i++) {
-    let id: string;
-    do id = `fw-${hex(random, 6 + Math.floor(random() * 4))}`;
-    while (usedRules.has(id));
-    usedRules.add(id);
+    const id = fwId();
     const roll = random();
     let source: string;
     let dest: string;
