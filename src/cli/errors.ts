@@ -12,6 +12,15 @@ export class UsageError extends Error {
   }
 }
 
+const LISTEN_ERRORS = new Set([
+  'EADDRINUSE',
+  'EACCES',
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+]);
+
 /** Exit code for bad input. */
 export const EXIT_USAGE = 2;
 
@@ -32,7 +41,9 @@ export function reportError(error: unknown, write: (text: string) => void): numb
     return EXIT_USAGE;
   }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+  // A taken port, a forbidden one, an address this machine lacks or a host name that does not
+  // resolve: all bad --host/--port input.
+  if (code !== undefined && LISTEN_ERRORS.has(code)) {
     write(`surfacescan: cannot listen: ${(error as Error).message}\n`);
     return EXIT_USAGE;
   }

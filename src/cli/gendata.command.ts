@@ -1,12 +1,12 @@
 /** `surfacescan gendata`: writes a reproducible synthetic environment for benchmarks and demos. */
-import { writeFileSync } from 'node:fs';
+import { writeOutputFile } from '#src/cli/output.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { environmentToJson, generateEnvironment } from '#src/cloud/gendata.model.js';
 
 function integerIn(min: number, max: number): (raw: string) => number {
   return (raw) => {
-    const value = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+    const value = /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(value) || value < min || value > max) {
       throw new InvalidArgumentError(`must be an integer from ${String(min)} to ${String(max)}.`);
     }
     return value;
@@ -41,6 +41,6 @@ export function gendataCommand(write: (text: string) => void): Command {
     .action((options: { vms: number; tags: number; rules: number; seed: number; out?: string }) => {
       const text = environmentToJson(generateEnvironment(options));
       if (options.out === undefined) write(text);
-      else writeFileSync(options.out, text);
+      else writeOutputFile(options.out, text);
     });
 }

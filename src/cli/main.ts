@@ -15,6 +15,12 @@ const err = (text: string): void => {
   process.stderr.write(text);
 };
 
+// `surfacescan gendata | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command('surfacescan')
   .description('surfacescan: attack surface management. What do we expose, and who can reach what.')
   .version(PACKAGE_VERSION, '-V, --version', 'print the version')

@@ -1,5 +1,5 @@
 /** `surfacescan openapi`: writes the OpenAPI document the server serves at /openapi.json. */
-import { writeFileSync } from 'node:fs';
+import { writeOutputFile } from '#src/cli/output.js';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { BUNDLED_CLOUD_ENV } from '#src/config/config.js';
@@ -46,6 +46,6 @@ export function openapiCommand(write: (text: string) => void): Command {
     .action(async (options: { out?: string }) => {
       const text = await renderOpenApi();
       if (options.out === undefined) write(text);
-      else writeFileSync(options.out, text);
+      else writeOutputFile(options.out, text);
     });
 }

@@ -143,6 +143,8 @@ export function validateEnvironment(doc: unknown): CloudEnvironment {
 
 /** Parses and validates environment text; `source` names it in the error message. */
 export function parseEnvironment(text: string, source: string): CloudEnvironment {
+  // Editors on some systems save UTF-8 with a byte-order mark, which JSON.parse rejects.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let doc: unknown;
   try {
     doc = JSON.parse(text);

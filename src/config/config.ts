@@ -50,8 +50,9 @@ interface Setting<K extends keyof Config> {
 
 function integer(min: number, max: number): Parser<number> {
   return (raw) => {
-    const value = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+    // Plain decimal digits only: Number() would also take "0x1F41" or "1e3".
+    const value = /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(value) || value < min || value > max) {
       return { problem: `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}` };
     }
     return value;
