@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '#src/storage/database-url.js';
 
 /** Log levels pino understands. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -29,7 +30,28 @@ export interface Config {
   readonly answerCacheMb: number;
   /** How long a graceful shutdown waits for in-flight requests before it forces exit. */
   readonly shutdownTimeoutMs: number;
+  /** Where data lives: sqlite:PATH, sqlite::memory: or postgres://... */
+  readonly databaseUrl: string;
+  /** Redis for the BullMQ queue and cluster-wide shared state; null = embedded queue. */
+  readonly redisUrl: string | null;
+  /** Prefix of every Redis key, so deployments can share one Redis. */
+  readonly redisPrefix: string;
+  /** What `serve` runs: all = API and job workers; api = API only (workers run elsewhere). */
+  readonly role: Role;
+  /** Job queues this process works on; null = all of them. */
+  readonly queues: readonly string[] | null;
+  /** Threads of the CPU pool that runs heavy job handlers. */
+  readonly workerThreads: number;
+  /** A running job's lease: if its worker stops renewing it for this long, it is retried. */
+  readonly jobLeaseMs: number;
+  /** How often workers report to the scheduler (and renew leases, every lease/3 at most). */
+  readonly heartbeatMs: number;
 }
+
+/** Process roles of `surfacescan serve`. */
+export const ROLES = ['all', 'api'] as const;
+/** One of ROLES. */
+export type Role = (typeof ROLES)[number];
 
 /** The bundled example environment, resolved against the installed package. */
 export const BUNDLED_CLOUD_ENV = fileURLToPath(
@@ -37,6 +59,7 @@ export const BUNDLED_CLOUD_ENV = fileURLToPath(
 );
 
 type Parser<T> = (raw: string) => T | { problem: string };
+// (Array values such as `queues` never have a `problem` key, so the check below is safe.)
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
@@ -138,6 +161,97 @@ export const SETTINGS = [
     parse: integer(0, 600_000),
     doc: 'Graceful shutdown: how long in-flight requests may take before exit is forced.',
   } satisfies Setting<'shutdownTimeoutMs'>,
+  {
+    key: 'databaseUrl',
+    flag: '--database-url',
+    env: 'SURFACESCAN_DATABASE_URL',
+    fallback: () => DEFAULT_DATABASE_URL,
+    parse: (raw) => {
+      const target = parseDatabaseUrl(raw);
+      return 'problem' in target ? target : raw.trim();
+    },
+    doc: 'Database: sqlite:PATH (default sqlite:./data/surfacescan.db), sqlite::memory: or postgres://user@host:5432/db.',
+  } satisfies Setting<'databaseUrl'>,
+  {
+    key: 'redisUrl',
+    flag: '--redis-url',
+    env: 'SURFACESCAN_REDIS_URL',
+    fallback: () => null,
+    parse: (raw) => {
+      const value = raw.trim();
+      if (value === '') return null;
+      return /^rediss?:\/\/[^/]/.test(value)
+        ? value
+        : {
+            problem: `must be redis://host:port[/db] or rediss://..., got ${JSON.stringify(value)}`,
+          };
+    },
+    doc: 'Redis for the BullMQ job queue and shared request statistics (default: none, embedded queue).',
+  } satisfies Setting<'redisUrl'>,
+  {
+    key: 'redisPrefix',
+    flag: '--redis-prefix',
+    env: 'SURFACESCAN_REDIS_PREFIX',
+    fallback: () => 'surfacescan',
+    parse: (raw) =>
+      /^[A-Za-z0-9_.-]{1,64}$/.test(raw.trim())
+        ? raw.trim()
+        : { problem: `must be 1-64 letters, digits, "_", "." or "-", got ${JSON.stringify(raw)}` },
+    doc: 'Prefix of every Redis key, so several deployments can share one Redis.',
+  } satisfies Setting<'redisPrefix'>,
+  {
+    key: 'role',
+    flag: '--role',
+    env: 'SURFACESCAN_ROLE',
+    fallback: (): Role => 'all',
+    parse: (raw) =>
+      (ROLES as readonly string[]).includes(raw.trim())
+        ? (raw.trim() as Role)
+        : { problem: `must be one of ${ROLES.join(', ')}, got ${JSON.stringify(raw)}` },
+    doc: 'serve: "all" runs the API and job workers in one process; "api" only the API.',
+  } satisfies Setting<'role'>,
+  {
+    key: 'queues',
+    flag: '--queues',
+    env: 'SURFACESCAN_QUEUES',
+    fallback: () => null,
+    parse: (raw) => {
+      const names = raw
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== '');
+      if (names.length === 0 || names.includes('*')) return null;
+      const bad = names.find((name) => !/^[a-z][a-z0-9_.-]*$/.test(name));
+      return bad === undefined
+        ? names
+        : { problem: `must be comma-separated queue names, got ${JSON.stringify(bad)}` };
+    },
+    doc: 'Job queues this process works on, comma-separated (default: all).',
+  } satisfies Setting<'queues'>,
+  {
+    key: 'workerThreads',
+    flag: '--worker-threads',
+    env: 'SURFACESCAN_WORKER_THREADS',
+    fallback: () => availableParallelism(),
+    parse: integer(1, 256),
+    doc: 'Threads of the pool that runs CPU-heavy job handlers (default: one per core).',
+  } satisfies Setting<'workerThreads'>,
+  {
+    key: 'jobLeaseMs',
+    flag: '--job-lease-ms',
+    env: 'SURFACESCAN_JOB_LEASE_MS',
+    fallback: () => 30_000,
+    parse: integer(500, 3_600_000),
+    doc: "A running job's lease: a job whose worker stops renewing it for this long is retried.",
+  } satisfies Setting<'jobLeaseMs'>,
+  {
+    key: 'heartbeatMs',
+    flag: '--heartbeat-ms',
+    env: 'SURFACESCAN_HEARTBEAT_MS',
+    fallback: () => 2_000,
+    parse: integer(100, 600_000),
+    doc: 'How often a worker reports to the scheduler; 3 missed heartbeats and it is shown as gone.',
+  } satisfies Setting<'heartbeatMs'>,
 ] as const;
 
 /** Raised when settings are invalid; the message lists every problem, one per line. */
@@ -177,7 +291,7 @@ export function loadConfig(flags: RawFlags = {}, env: NodeJS.ProcessEnv = proces
       continue;
     }
     const parsed = setting.parse(raw);
-    if (typeof parsed === 'object' && 'problem' in parsed)
+    if (parsed !== null && typeof parsed === 'object' && 'problem' in parsed)
       problems.push(`${origin} ${parsed.problem}`);
     else values[setting.key] = parsed;
   }

@@ -1,0 +1,179 @@
+/**
+ * Migrations as code. Each is applied once, in name order; all pending ones run in a single
+ * transaction on both engines, so a failed migration leaves the schema exactly as it was.
+ * Never edit a released migration: add the next one.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import type { Db, DialectName } from '#src/storage/database.js';
+import { jsonType } from '#src/storage/dialect.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- migrations see the schema as it was then */
+type AnyDb = Kysely<any>;
+
+function coreTables(dialect: DialectName): Migration {
+  const json = jsonType(dialect);
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('organizations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('seeds', json, (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('assets')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('org_id', 'text', (c) => c.references('organizations.id').onDelete('set null'))
+        .addColumn('provider', 'text')
+        .addColumn('first_seen', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('assets_kind_key', ['kind', 'key'])
+        .execute();
+      await db.schema.createIndex('assets_org').on('assets').columns(['org_id']).execute();
+      await db.schema.createIndex('assets_last_seen').on('assets').columns(['last_seen']).execute();
+      await db.schema
+        .createTable('observations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('asset_id', 'text', (c) =>
+          c.notNull().references('assets.id').onDelete('cascade'),
+        )
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('data', json, (c) => c.notNull())
+        .addColumn('observed_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('observations_asset_time')
+        .on('observations')
+        .columns(['asset_id', 'observed_at'])
+        .execute();
+      await db.schema
+        .createTable('cloud_environments')
+        .addColumn('version', 'integer', (c) => c.primaryKey())
+        .addColumn('document', 'text', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('vm_count', 'integer', (c) => c.notNull())
+        .addColumn('rule_count', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
+function jobTables(dialect: DialectName): Migration {
+  const json = jsonType(dialect);
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('queue', 'text', (c) => c.notNull())
+        .addColumn('payload', json, (c) => c.notNull())
+        .addColumn('priority', 'integer', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('max_attempts', 'integer', (c) => c.notNull())
+        .addColumn('run_at', 'bigint', (c) => c.notNull())
+        .addColumn('lease_until', 'bigint')
+        .addColumn('worker_id', 'text')
+        .addColumn('error', 'text')
+        .addColumn('result', json)
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('started_at', 'bigint')
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      // Claiming: the next waiting jobs of a queue by priority, then enqueue order.
+      await db.schema
+        .createIndex('jobs_claim')
+        .on('jobs')
+        .columns(['queue', 'state', 'priority', 'seq'])
+        .execute();
+      // Expired leases (stalled jobs) and the jobs a worker holds.
+      await db.schema
+        .createIndex('jobs_lease')
+        .on('jobs')
+        .columns(['state', 'lease_until'])
+        .execute();
+      await db.schema.createIndex('jobs_worker').on('jobs').columns(['worker_id']).execute();
+      // Rate limits (jobs started per window) and recent failures.
+      await db.schema
+        .createIndex('jobs_started')
+        .on('jobs')
+        .columns(['queue', 'started_at'])
+        .execute();
+      await db.schema
+        .createIndex('jobs_finished')
+        .on('jobs')
+        .columns(['state', 'finished_at'])
+        .execute();
+      await db.schema
+        .createTable('workers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('host', 'text', (c) => c.notNull())
+        .addColumn('pid', 'integer', (c) => c.notNull())
+        .addColumn('queues', json, (c) => c.notNull())
+        .addColumn('current_jobs', json, (c) => c.notNull())
+        .addColumn('queue_rates', json, (c) => c.notNull())
+        .addColumn('processed', 'bigint', (c) => c.notNull())
+        .addColumn('failed', 'bigint', (c) => c.notNull())
+        .addColumn('rate', 'double precision', (c) => c.notNull())
+        .addColumn('started_at', 'bigint', (c) => c.notNull())
+        .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
+        .addColumn('stopped_at', 'bigint')
+        .execute();
+    },
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** Every migration of this version, by name (applied in name order). */
+export function migrationsFor(dialect: DialectName): Record<string, Migration> {
+  return {
+    '0001_core_tables': coreTables(dialect),
+    '0002_job_tables': jobTables(dialect),
+  };
+}
+
+/** What `migrate` did. */
+export interface MigrationReport {
+  readonly applied: readonly string[];
+  readonly total: number;
+}
+
+/** Raised when a migration fails; nothing of the run was kept. */
+export class MigrationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MigrationError';
+  }
+}
+
+/** Applies pending migrations (idempotent). `extra` lets tests append a migration. */
+export async function migrate(
+  db: Db,
+  extra: Record<string, Migration> = {},
+): Promise<MigrationReport> {
+  const migrations = { ...migrationsFor(db.dialect), ...extra };
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: { getMigrations: () => Promise.resolve(migrations) },
+    migrationTableName: 'schema_migrations',
+    migrationLockTableName: 'schema_migrations_lock',
+  });
+  const outcome: MigrationResultSet = await migrator.migrateToLatest();
+  if (outcome.error !== undefined) {
+    const failed = outcome.results?.find((r) => r.status === 'Error')?.migrationName;
+    const cause = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+    throw new MigrationError(
+      `migration ${failed ?? '(setup)'} failed; the schema was left unchanged: ${cause}`,
+      { cause: outcome.error },
+    );
+  }
+  const applied = (outcome.results ?? [])
+    .filter((r) => r.status === 'Success')
+    .map((r) => r.migrationName);
+  return { applied, total: Object.keys(migrations).length };
+}
