@@ -7,6 +7,8 @@ import { serveCommand } from '#src/cli/serve.command.js';
 import { attackCommand, pathCommand } from '#src/cli/attack.command.js';
 import { gendataCommand } from '#src/cli/gendata.command.js';
 import { openapiCommand } from '#src/cli/openapi.command.js';
+import { workerCommand } from '#src/cli/worker.command.js';
+import { migrateCommand } from '#src/cli/migrate.command.js';
 
 const out = (text: string): void => {
   process.stdout.write(text);
@@ -29,6 +31,8 @@ const program = new Command('surfacescan')
   .configureOutput({ writeOut: out, writeErr: err });
 
 program.addCommand(serveCommand());
+program.addCommand(workerCommand());
+program.addCommand(migrateCommand(out));
 program.addCommand(attackCommand(out));
 program.addCommand(pathCommand(out, err));
 program.addCommand(gendataCommand(out));

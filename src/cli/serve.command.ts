@@ -1,24 +1,18 @@
-/** `surfacescan serve`: the API, and in later versions the UI and workers, on one port. */
-import { Command, Option } from 'commander';
-import { SETTINGS, loadConfig, type RawFlags } from '#src/config/config.js';
+/** `surfacescan serve`: the API, and (with --role all, the default) job workers, on one port. */
+import { Command } from 'commander';
 import { serve } from '#src/http/server.js';
+import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
 
 /** Builds the serve command; every setting is a flag, documented with its variable and default. */
 export function serveCommand(): Command {
   const command = new Command('serve').description(
-    'Serve the REST API (OpenAPI docs at /docs) with the cloud environment loaded.\n' +
+    'Serve the REST API (OpenAPI docs at /docs) with the cloud environment loaded; with\n' +
+      '--role all (the default) this process also runs the job workers.\n' +
       'Every flag can also be set with its SURFACESCAN_* variable; flags win.',
   );
-  for (const setting of SETTINGS) {
-    const isBoolean = setting.key === 'accessLog';
-    const flag = isBoolean ? `${setting.flag} [bool]` : `${setting.flag} <value>`;
-    const option = new Option(flag, `${setting.doc} [env ${setting.env}]`);
-    command.addOption(option);
-  }
+  addSettingOptions(command);
   command.action(async (options: Record<string, string | boolean | undefined>) => {
-    const flags: RawFlags = {};
-    for (const setting of SETTINGS) flags[setting.key] = options[setting.key];
-    await serve(loadConfig(flags));
+    await serve(configFromOptions(options));
   });
   return command;
 }

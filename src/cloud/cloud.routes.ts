@@ -25,8 +25,16 @@ export interface ReloadOutcome {
 /** Reloads the environment everywhere it is served; rejects with EnvironmentError if invalid. */
 export type Reloader = () => Promise<ReloadOutcome>;
 
-/** Records a request the route answered itself (bypassing Fastify's onSend). */
-export type RecordRequest = (method: string, route: string, status: number, ms: number) => void;
+/**
+ * Records a request the route answered itself (bypassing Fastify's onSend). A promise means
+ * the response must wait for it (statistics shared through Redis).
+ */
+export type RecordRequest = (
+  method: string,
+  route: string,
+  status: number,
+  ms: number,
+) => Promise<void> | undefined;
 
 /** What the routes need. */
 export interface CloudRouteDeps {
@@ -51,11 +59,15 @@ function sendJsonParts(reply: FastifyReply, parts: readonly Buffer[], record: Re
   let length = 0;
   for (const part of parts) length += part.length;
   reply.hijack();
-  record(reply.request.method, '/api/v1/attack', 200, reply.elapsedTime);
-  const raw = reply.raw;
-  raw.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': length });
-  for (let i = 0; i < parts.length - 1; i++) raw.write(parts[i]);
-  raw.end(parts.at(-1));
+  const write = (): void => {
+    const raw = reply.raw;
+    raw.writeHead(200, { 'content-type': JSON_TYPE, 'content-length': length });
+    for (let i = 0; i < parts.length - 1; i++) raw.write(parts[i]);
+    raw.end(parts.at(-1));
+  };
+  const shared = record(reply.request.method, '/api/v1/attack', 200, reply.elapsedTime);
+  if (shared === undefined) write();
+  else void shared.then(write);
 }
 
 function vmNotFound(vmId: string): AppError {

@@ -9,16 +9,25 @@ import { AttackIndex } from '#src/cloud/attack-index.model.js';
 /** One loaded, indexed environment. */
 export interface EnvironmentSnapshot {
   readonly index: AttackIndex;
-  /** 1 for the environment loaded at start-up, +1 per successful reload. */
+  /**
+   * From a file: 1 for the environment loaded at start-up, +1 per successful reload. From the
+   * database: the stored version, so every replica reports the same number (0 = none stored).
+   */
   readonly version: number;
   readonly loadedAt: Date;
   readonly source: string;
 }
 
+/** What a read returns: the environment, and its stored version when it has one. */
+export interface ReadEnvironment {
+  readonly environment: CloudEnvironment;
+  readonly version?: number;
+}
+
 /** What a service needs from the outside world, passed in so tests can use the real files. */
 export interface EnvironmentServiceDeps {
   /** Reads and validates the environment; throws EnvironmentError when it is bad. */
-  readonly read: (source: string) => CloudEnvironment;
+  readonly read: (source: string) => ReadEnvironment | Promise<ReadEnvironment>;
   readonly clock: () => Date;
   readonly cacheBytes: number;
   /** Runs a warm-up step later; omit to skip warming (tests that count cache misses). */
@@ -27,15 +36,27 @@ export interface EnvironmentServiceDeps {
 
 /** Loads the environment from `source` and reloads it on demand. */
 export class EnvironmentService {
-  private snapshot: EnvironmentSnapshot;
+  private reloading: Promise<EnvironmentSnapshot> | undefined;
 
-  /** Loads the first snapshot; throws EnvironmentError, so nothing is served half-loaded. */
-  constructor(
+  private constructor(
     readonly source: string,
     private readonly deps: EnvironmentServiceDeps,
+    private snapshot: EnvironmentSnapshot,
   ) {
-    this.snapshot = this.build(1);
-    this.warm(this.snapshot);
+    this.warm(snapshot);
+  }
+
+  /** Loads the first snapshot; throws EnvironmentError, so nothing is served half-loaded. */
+  static async open(source: string, deps: EnvironmentServiceDeps): Promise<EnvironmentService> {
+    const first = build(source, deps, await deps.read(source), 1);
+    return new EnvironmentService(source, deps, first);
+  }
+
+  /** Same as `open` for a source whose read is synchronous (files). */
+  static openSync(source: string, deps: EnvironmentServiceDeps): EnvironmentService {
+    const read = deps.read(source);
+    if (read instanceof Promise) throw new Error('openSync needs a synchronous read');
+    return new EnvironmentService(source, deps, build(source, deps, read, 1));
   }
 
   /**
@@ -59,18 +80,31 @@ export class EnvironmentService {
 
   /**
    * Re-reads the source. A valid environment replaces the current one in a single assignment;
-   * an invalid one throws EnvironmentError and the current one keeps serving.
+   * an invalid one rejects with EnvironmentError and the current one keeps serving. Reloads
+   * asked for while one runs share its outcome.
    */
-  reload(): EnvironmentSnapshot {
-    const next = this.build(this.snapshot.version + 1);
-    this.snapshot = next;
-    this.warm(next);
-    return next;
+  reload(): Promise<EnvironmentSnapshot> {
+    this.reloading ??= (async () => {
+      try {
+        const read = await this.deps.read(this.source);
+        const next = build(this.source, this.deps, read, this.snapshot.version + 1);
+        this.snapshot = next;
+        this.warm(next);
+        return next;
+      } finally {
+        this.reloading = undefined;
+      }
+    })();
+    return this.reloading;
   }
+}
 
-  private build(version: number): EnvironmentSnapshot {
-    const env = this.deps.read(this.source);
-    const index = new AttackIndex(env, { cacheBytes: this.deps.cacheBytes });
-    return { index, version, loadedAt: this.deps.clock(), source: this.source };
-  }
+function build(
+  source: string,
+  deps: EnvironmentServiceDeps,
+  read: ReadEnvironment,
+  nextVersion: number,
+): EnvironmentSnapshot {
+  const index = new AttackIndex(read.environment, { cacheBytes: deps.cacheBytes });
+  return { index, version: read.version ?? nextVersion, loadedAt: deps.clock(), source };
 }

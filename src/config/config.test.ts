@@ -31,6 +31,14 @@ describe('loadConfig', () => {
       accessLog: false,
       answerCacheMb: 256,
       shutdownTimeoutMs: 10_000,
+      databaseUrl: 'sqlite:./data/surfacescan.db',
+      redisUrl: null,
+      redisPrefix: 'surfacescan',
+      role: 'all',
+      queues: null,
+      workerThreads: availableParallelism(),
+      jobLeaseMs: 30_000,
+      heartbeatMs: 2_000,
     });
   });
 
@@ -58,6 +66,14 @@ describe('loadConfig', () => {
         SURFACESCAN_ACCESS_LOG: 'yes',
         SURFACESCAN_ANSWER_CACHE_MB: '0',
         SURFACESCAN_SHUTDOWN_TIMEOUT_MS: '500',
+        SURFACESCAN_DATABASE_URL: 'postgres://app:secret@db.internal:5432/asm',
+        SURFACESCAN_REDIS_URL: 'redis://cache:6379/2',
+        SURFACESCAN_REDIS_PREFIX: 'prod-eu',
+        SURFACESCAN_ROLE: 'api',
+        SURFACESCAN_QUEUES: 'assets.ingest, diag.cpu',
+        SURFACESCAN_WORKER_THREADS: '3',
+        SURFACESCAN_JOB_LEASE_MS: '5000',
+        SURFACESCAN_HEARTBEAT_MS: '250',
       },
     );
     assert.deepEqual(config, {
@@ -69,6 +85,14 @@ describe('loadConfig', () => {
       accessLog: true,
       answerCacheMb: 0,
       shutdownTimeoutMs: 500,
+      databaseUrl: 'postgres://app:secret@db.internal:5432/asm',
+      redisUrl: 'redis://cache:6379/2',
+      redisPrefix: 'prod-eu',
+      role: 'api',
+      queues: ['assets.ingest', 'diag.cpu'],
+      workerThreads: 3,
+      jobLeaseMs: 5000,
+      heartbeatMs: 250,
     });
   });
 

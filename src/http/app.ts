@@ -20,6 +20,15 @@ import type { HttpMetrics } from '#src/http/metrics.js';
 import type { RequestStats, StatsSource } from '#src/http/stats.js';
 import type { EnvironmentService } from '#src/cloud/environment.service.js';
 import { registerCloudRoutes, type Reloader } from '#src/cloud/cloud.routes.js';
+import { registerEnvironmentsRoutes } from '#src/cloud/environments.routes.js';
+import type { Platform } from '#src/jobs/platform.js';
+import { registerJobRoutes } from '#src/jobs/jobs.routes.js';
+import { registerSchedulerMetrics } from '#src/jobs/jobs.metrics.js';
+import { DatabaseUnavailableError, describeError } from '#src/storage/database.js';
+import { isConnectionError } from '#src/storage/dialect.js';
+
+/** The parts of the platform the HTTP edge uses. */
+export type HttpPlatform = Pick<Platform, 'jobs' | 'environments' | 'unreadyReason'>;
 
 /** Everything the app needs, wired by the server (or a test). */
 export interface AppDeps {
@@ -36,6 +45,14 @@ export interface AppDeps {
   readonly metricsText: () => Promise<string>;
   /** Reloads the environment: this process, or every cluster worker. */
   readonly reload: Reloader;
+  readonly platform: HttpPlatform;
+  /**
+   * Counts a request in the statistics shared by every replica (Redis); the response waits
+   * for it. Absent without Redis.
+   */
+  readonly recordShared?: ((ms: number) => Promise<void>) | undefined;
+  /** Called after an environment version is stored through the API. */
+  readonly environmentStored: () => Promise<void>;
 }
 
 /** The app with the TypeBox type provider, so handlers get typed query and body. */
@@ -112,14 +129,25 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Counted just before the response is written: see stats.ts for why this makes totals exact.
   // The hook is attached per route with its pattern bound in, which avoids building
   // request.routeOptions (a fresh object) on every request of the hot path.
-  const record = (method: string, route: string, status: number, ms: number): void => {
+  const recordShared = deps.recordShared;
+  const record = (
+    method: string,
+    route: string,
+    status: number,
+    ms: number,
+  ): Promise<void> | undefined => {
     deps.stats.record(ms);
     deps.metrics.observe(method, route, status, ms / 1000);
+    return recordShared?.(ms);
   };
   const countAs = (route: string): onSendHookHandler =>
     function count(request, reply, payload, done) {
-      record(request.method, route, reply.statusCode, reply.elapsedTime);
-      done(null, payload);
+      const shared = record(request.method, route, reply.statusCode, reply.elapsedTime);
+      if (shared === undefined) done(null, payload);
+      else
+        void shared.then(() => {
+          done(null, payload);
+        });
     };
   app.addHook('onRoute', (route) => {
     const existing =
@@ -132,6 +160,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return reply
         .status(error.status)
         .send({ error: { code: error.code, message: error.message } });
+    }
+    // A backing engine (database, Redis) is away: the request may be retried later, and the
+    // service recovers by itself when the engine returns.
+    if (error instanceof DatabaseUnavailableError || isConnectionError(error)) {
+      request.log.warn(
+        { err: describeError(error), url: request.url },
+        'backing service unavailable',
+      );
+      return reply.status(503).send({
+        error: {
+          code: 'unavailable',
+          message: `a backing service is unavailable, try again later: ${describeError(error)}`,
+        },
+      });
     }
     const status =
       error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
@@ -171,6 +213,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       },
       tags: [
         { name: 'cloud', description: 'Cloud attack surface: who can reach which VM.' },
+        {
+          name: 'jobs',
+          description: 'The job platform: enqueue work, follow it, see the workers.',
+        },
         { name: 'ops', description: 'Health, readiness, statistics and metrics.' },
       ],
     },
@@ -195,12 +241,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     {
       schema: {
         tags: ['ops'],
-        summary: 'Readiness: an environment is loaded and the process is not shutting down.',
+        summary:
+          'Readiness: an environment is loaded, the database (and Redis, when configured) ' +
+          'answer, and the process is not shutting down.',
         response: { 200: HealthAnswer, 503: ErrorBody },
       },
     },
-    () => {
+    async () => {
       if (!ready) throw new AppError('unavailable', 503, 'shutting down');
+      const problem = await deps.platform.unreadyReason();
+      if (problem !== undefined) throw new AppError('unavailable', 503, problem);
       return { status: 'ok' };
     },
   );
@@ -237,5 +287,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   registerCloudRoutes(app, { environments: deps.environments, reload: deps.reload, record });
+  registerEnvironmentsRoutes(app, {
+    repository: deps.platform.environments,
+    stored: deps.environmentStored,
+    clock: Date.now,
+  });
+  registerJobRoutes(app, deps.platform.jobs);
+  registerSchedulerMetrics(deps.metrics.registry, deps.platform.jobs);
   return app;
 }

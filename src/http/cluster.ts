@@ -62,7 +62,7 @@ const GATHER_TIMEOUT_MS = 5000;
 export interface WorkerLocal {
   stats(): StatsTotals;
   /** Reloads this process; throws EnvironmentError when the file is bad. */
-  reload(): { version: number; vm_count: number };
+  reload(): Promise<{ version: number; vm_count: number }>;
 }
 
 /**
@@ -243,17 +243,21 @@ export class WorkerLink implements StatsSource {
     process.on('message', (message: unknown) => {
       if (!isMessage(message)) return;
       if (message.t === 'ss:do') {
-        let reply: WorkerReply;
+        const send = (reply: WorkerReply): void => {
+          process.send?.({ t: 'ss:reply', id: message.id, reply } satisfies ReplyMessage);
+        };
         if (message.op === 'stats') {
-          reply = { op: 'stats', ...local.stats() };
+          send({ op: 'stats', ...local.stats() });
         } else {
-          try {
-            reply = { op: 'reload', ...local.reload() };
-          } catch (error) {
-            reply = { op: 'reload', error: error instanceof Error ? error.message : String(error) };
-          }
+          local.reload().then(
+            (outcome) => {
+              send({ op: 'reload', ...outcome });
+            },
+            (error: unknown) => {
+              send({ op: 'reload', error: error instanceof Error ? error.message : String(error) });
+            },
+          );
         }
-        process.send?.({ t: 'ss:reply', id: message.id, reply } satisfies ReplyMessage);
       } else if (message.t === 'ss:answer') {
         const entry = this.waiting.get(message.id);
         if (!entry) return;

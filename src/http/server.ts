@@ -1,6 +1,7 @@
 /**
- * The one wiring point of `surfacescan serve`: real files, real clock, real sockets. Runs as a
- * single process, or as the primary and workers of a node:cluster when --workers > 1.
+ * The one wiring point of `surfacescan serve`: real files, real clock, real sockets, real
+ * engines. Runs as a single process, or as the primary and workers of a node:cluster when
+ * --workers > 1. With --role all (the default) the process also runs job workers.
  */
 import cluster from 'node:cluster';
 import { pino, type Logger } from 'pino';
@@ -9,12 +10,22 @@ import { buildApp, type App } from '#src/http/app.js';
 import { WorkerLink, runPrimary } from '#src/http/cluster.js';
 import { HttpMetrics } from '#src/http/metrics.js';
 import { RequestStats } from '#src/http/stats.js';
+import { SharedStats } from '#src/http/shared-stats.js';
 import { EnvironmentService } from '#src/cloud/environment.service.js';
 import { EnvironmentError, loadEnvironmentFile } from '#src/cloud/environment.loader.js';
+import {
+  environmentReader,
+  parseEnvironmentSource,
+  type EnvironmentSource,
+} from '#src/cloud/environment.source.js';
 import type { Reloader } from '#src/cloud/cloud.routes.js';
+import { openPlatform, type Platform } from '#src/jobs/platform.js';
+import { connectDatabase, DatabaseUnavailableError } from '#src/storage/database.js';
+import { MigrationError, migrate } from '#src/storage/migrations.js';
+import { RedisUnavailableError } from '#src/storage/redis.js';
 import { PACKAGE_VERSION } from '#src/version.js';
 
-/** A start-up failure caused by the user's input: the CLI prints it and exits 2. */
+/** A start-up failure caused by the user's input or setup: the CLI prints it and exits 2. */
 export class StartupError extends Error {
   constructor(message: string) {
     super(message);
@@ -27,24 +38,32 @@ export interface RunningServer {
   readonly app: App;
   readonly url: string;
   readonly environments: EnvironmentService;
-  /** Graceful stop: in-flight requests finish. */
+  readonly platform: Platform;
+  /** Graceful stop: in-flight requests finish, job workers finish or hand back their jobs. */
   close(): Promise<void>;
 }
 
-function makeLogger(config: Config): Logger {
+/** How often a db:latest server looks for a newer stored version. */
+const DB_POLL_MS = 2000;
+
+/** The process logger. */
+export function makeLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { pid: process.pid } });
 }
 
-function loadEnvironments(config: Config): EnvironmentService {
+/** Turns the engines' start-up failures into StartupError (one message, exit 2). */
+export async function asStartup<T>(work: Promise<T>): Promise<T> {
   try {
-    return new EnvironmentService(config.cloudEnv, {
-      read: loadEnvironmentFile,
-      clock: () => new Date(),
-      cacheBytes: config.answerCacheMb * 1024 * 1024,
-      defer: (step) => setImmediate(step),
-    });
+    return await work;
   } catch (error) {
-    if (error instanceof EnvironmentError) throw new StartupError(error.message);
+    if (
+      error instanceof EnvironmentError ||
+      error instanceof DatabaseUnavailableError ||
+      error instanceof RedisUnavailableError ||
+      error instanceof MigrationError
+    ) {
+      throw new StartupError(error.message);
+    }
     throw error;
   }
 }
@@ -53,12 +72,57 @@ function loadEnvironments(config: Config): EnvironmentService {
 export async function startServer(
   config: Config,
   logger = makeLogger(config),
+  options: { skipMigrations?: boolean } = {},
 ): Promise<RunningServer> {
-  const environments = loadEnvironments(config);
+  const source = parseEnvironmentSource(config.cloudEnv);
+  let platform: Platform | undefined;
+  const serviceDeps = {
+    read: environmentReader(source, () => {
+      if (platform === undefined) throw new Error('the database is not open yet');
+      return platform.environments;
+    }),
+    clock: () => new Date(),
+    cacheBytes: config.answerCacheMb * 1024 * 1024,
+    defer: (step: () => void) => setImmediate(step),
+  };
+  // A bad file stops start-up before any engine is touched; db sources need the database.
+  const fromFile =
+    source.kind === 'file'
+      ? await asStartup(
+          Promise.resolve().then(() => EnvironmentService.openSync(config.cloudEnv, serviceDeps)),
+        )
+      : undefined;
+  platform = await asStartup(
+    openPlatform({
+      config,
+      logger,
+      runJobs: config.role === 'all',
+      skipMigrations: options.skipMigrations ?? false,
+    }),
+  );
+  try {
+    const environments =
+      fromFile ?? (await asStartup(EnvironmentService.open(config.cloudEnv, serviceDeps)));
+    return await startHttp(config, logger, platform, environments, source);
+  } catch (error) {
+    await platform.close(0);
+    throw error;
+  }
+}
+
+async function startHttp(
+  config: Config,
+  logger: Logger,
+  platform: Platform,
+  environments: EnvironmentService,
+  source: EnvironmentSource,
+): Promise<RunningServer> {
   const stats = new RequestStats();
+  const shared =
+    platform.redis === null ? undefined : new SharedStats(platform.redis, config.redisPrefix);
   const metrics = new HttpMetrics();
-  const reloadLocal = (): { version: number; vm_count: number } => {
-    const snapshot = environments.reload();
+  const reloadLocal = async (): Promise<{ version: number; vm_count: number }> => {
+    const snapshot = await environments.reload();
     logger.info(
       {
         version: snapshot.version,
@@ -74,7 +138,22 @@ export async function startServer(
     : undefined;
   const reload: Reloader = link
     ? () => link.reloadAll()
-    : () => Promise.resolve({ ...reloadLocal(), workers: 1 });
+    : async () => ({ ...(await reloadLocal()), workers: 1 });
+
+  // A db:latest server follows the newest stored version, wherever it was stored from.
+  let poll: NodeJS.Timeout | undefined;
+  const followLatest = async (): Promise<void> => {
+    const latest = await platform.environments.latestVersion();
+    if (latest > environments.current.version) await reloadLocal();
+  };
+  if (source.kind === 'db' && source.version === 'latest') {
+    poll = setInterval(() => {
+      followLatest().catch((error: unknown) => {
+        logger.warn({ err: (error as Error).message }, 'cannot check for a newer environment');
+      });
+    }, DB_POLL_MS);
+    poll.unref();
+  }
 
   const app = await buildApp({
     logger,
@@ -82,16 +161,26 @@ export async function startServer(
     version: PACKAGE_VERSION,
     environments,
     stats,
-    statsSource: link ?? stats,
+    statsSource: shared ?? link ?? stats,
     metrics,
     metricsText: link ? () => link.metricsText() : () => metrics.registry.metrics(),
     reload,
+    platform,
+    recordShared: shared === undefined ? undefined : (ms) => shared.record(ms),
+    environmentStored: () =>
+      source.kind === 'db' && source.version === 'latest' ? followLatest() : Promise.resolve(),
   });
   const address = await app.listen({ host: config.host, port: config.port });
+  await platform.startWorkers();
   const info = environments.current.index.info;
   logger.info(
     {
       url: address,
+      role: config.role,
+      database: platform.db.label,
+      migrated: platform.migrated,
+      worker: platform.runner?.id,
+      queue: platform.backend.kind,
       vms: info.vm_count,
       rules: info.rule_count,
       build_ms: Math.round(info.build_ms),
@@ -103,51 +192,65 @@ export async function startServer(
     app,
     url: address,
     environments,
-    close: () => app.close(),
+    platform,
+    close: async () => {
+      clearInterval(poll);
+      await app.close();
+      shared?.close();
+      await platform.close(config.shutdownTimeoutMs);
+    },
   };
 }
 
 /** Installs SIGHUP reload and SIGTERM/SIGINT graceful shutdown for a serving process. */
 function installSignals(server: RunningServer, config: Config, logger: Logger): void {
   process.on('SIGHUP', () => {
-    try {
-      const snapshot = server.environments.reload();
-      logger.info(
-        { version: snapshot.version, vms: snapshot.index.vmCount },
-        'environment reloaded on SIGHUP',
-      );
-    } catch (error) {
-      logger.error(
-        { err: error instanceof Error ? error.message : String(error) },
-        'reload rejected; the previous environment keeps serving',
-      );
-    }
+    server.environments.reload().then(
+      (snapshot) => {
+        logger.info(
+          { version: snapshot.version, vms: snapshot.index.vmCount },
+          'environment reloaded on SIGHUP',
+        );
+      },
+      (error: unknown) => {
+        logger.error(
+          { err: error instanceof Error ? error.message : String(error) },
+          'reload rejected; the previous environment keeps serving',
+        );
+      },
+    );
   });
+  onStopSignal(logger, config.shutdownTimeoutMs, () => server.close());
+}
+
+/**
+ * On SIGTERM/SIGINT runs `stop` once, then exits 0 (1 if it fails or takes longer than the
+ * timeout plus a margin for handing jobs back).
+ */
+export function onStopSignal(logger: Logger, timeoutMs: number, stop: () => Promise<void>): void {
   let stopping = false;
-  const stop = (signal: string): void => {
+  const handle = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    logger.info({ signal }, 'shutting down: finishing in-flight work');
     const force = setTimeout(() => {
       logger.error('shutdown timed out; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs);
+    }, timeoutMs + 5000);
     force.unref();
-    void (async () => {
-      try {
-        await server.close();
-        process.exit(0);
-      } catch (error) {
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
         logger.error({ err: error }, 'error while shutting down');
         process.exit(1);
-      }
-    })();
+      },
+    );
   };
   process.on('SIGTERM', () => {
-    stop('SIGTERM');
+    handle('SIGTERM');
   });
   process.on('SIGINT', () => {
-    stop('SIGINT');
+    handle('SIGINT');
   });
 }
 
@@ -155,16 +258,26 @@ function installSignals(server: RunningServer, config: Config, logger: Logger): 
 export async function serve(config: Config): Promise<void> {
   const logger = makeLogger(config);
   if (config.workers > 1 && cluster.isPrimary) {
-    // Validate once before forking, so a bad file stops start-up with one message, exit 2.
-    try {
-      loadEnvironmentFile(config.cloudEnv);
-    } catch (error) {
-      if (error instanceof EnvironmentError) throw new StartupError(error.message);
-      throw error;
-    }
+    // Check once before forking, so a bad file or an unreachable database stops start-up with
+    // one message (exit 2), and migrate once, so workers never race to create the schema.
+    const source = parseEnvironmentSource(config.cloudEnv);
+    if (source.kind === 'file')
+      await asStartup(Promise.resolve().then(() => loadEnvironmentFile(source.path)));
+    await asStartup(
+      (async () => {
+        const db = await connectDatabase(config.databaseUrl);
+        try {
+          await migrate(db);
+        } finally {
+          await db.close();
+        }
+      })(),
+    );
     runPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
     return;
   }
+  // Workers migrate too: after the primary did, nothing is pending, and an in-memory database
+  // (sqlite::memory:) is per process.
   const server = await startServer(config, logger);
   installSignals(server, config, logger);
 }

@@ -17,6 +17,12 @@ export interface StatsSource {
   totals(): Promise<StatsTotals>;
 }
 
+/**
+ * Counts a finished request. A promise means "write the response only after it settles"
+ * (shared statistics in Redis); undefined means it was counted already.
+ */
+export type RecordStats = (ms: number) => Promise<void> | undefined;
+
 /** Per-process counters. */
 export class RequestStats implements StatsSource {
   private count = 0;

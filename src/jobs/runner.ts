@@ -160,6 +160,7 @@ export class JobRunner {
    * back to the queue. Resolves with how many were handed back.
    */
   async stop(timeoutMs: number): Promise<number> {
+    if (this.consumer === undefined) return 0;
     clearInterval(this.heartbeatTimer);
     const handedBack = (await this.consumer?.stop(timeoutMs)) ?? 0;
     await this.deps.workers.markStopped(this.id, this.clock()).catch(() => undefined);

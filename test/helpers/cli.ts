@@ -23,7 +23,8 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   for (const name of Object.keys(env)) {
     if (name.startsWith('SURFACESCAN_')) Reflect.deleteProperty(env, name);
   }
-  return { ...env, ...extra };
+  // Servers started by tests keep their data in memory unless a test says otherwise.
+  return { ...env, SURFACESCAN_DATABASE_URL: 'sqlite::memory:', ...extra };
 }
 
 /** What a finished CLI run left behind. */

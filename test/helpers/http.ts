@@ -24,7 +24,17 @@ export function tempCopy(name: string): string {
 /** Starts a real server on 127.0.0.1 and a free port, serving `cloudEnv`. */
 export function startTestServer(cloudEnv: string): Promise<RunningServer> {
   return startServer(
-    loadConfig({ cloudEnv, port: '0', host: '127.0.0.1', logLevel: 'silent' }, {}),
+    loadConfig(
+      {
+        cloudEnv,
+        port: '0',
+        host: '127.0.0.1',
+        logLevel: 'silent',
+        databaseUrl: 'sqlite::memory:',
+        workerThreads: '1',
+      },
+      {},
+    ),
   );
 }
 
