@@ -132,7 +132,15 @@ export function startServe(
   args: readonly string[],
   env: NodeJS.ProcessEnv = cleanEnv(),
 ): ServeProcess {
-  const child = spawn(process.execPath, [MAIN, 'serve', ...args], {
+  return startCommand(['serve', ...args], env);
+}
+
+/** Starts `surfacescan ...args` (a long-running command such as serve or worker). */
+export function startCommand(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = cleanEnv(),
+): ServeProcess {
+  const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

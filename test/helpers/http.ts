@@ -2,7 +2,7 @@
 import { mkdtempSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '#src/config/config.js';
+import { loadConfig, type RawFlags } from '#src/config/config.js';
 import { startServer, type RunningServer } from '#src/http/server.js';
 
 /** The repository's copy of the shared cloud fixtures. */
@@ -22,7 +22,7 @@ export function tempCopy(name: string): string {
 }
 
 /** Starts a real server on 127.0.0.1 and a free port, serving `cloudEnv`. */
-export function startTestServer(cloudEnv: string): Promise<RunningServer> {
+export function startTestServer(cloudEnv: string, flags: RawFlags = {}): Promise<RunningServer> {
   return startServer(
     loadConfig(
       {
@@ -32,10 +32,38 @@ export function startTestServer(cloudEnv: string): Promise<RunningServer> {
         logLevel: 'silent',
         databaseUrl: 'sqlite::memory:',
         workerThreads: '1',
+        ...flags,
       },
       {},
     ),
   );
+}
+
+/** Sends JSON and parses the answer. */
+export async function sendJson(
+  method: 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+  url: string,
+  body: unknown,
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as unknown };
+}
+
+/** Polls `check` every 25 ms until it returns true; fails after timeoutMs. */
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${String(timeoutMs)} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /** GET and parse the body, keeping status and content type. */
