@@ -74,9 +74,10 @@ for (const kind of backendKinds()) {
       assert.equal(seen.length, 50);
       assert.equal(new Set(seen).size, 50);
       const record = await t.backend.get('b7', ['basic']);
-      assert.equal(record?.status, 'completed');
-      assert.deepEqual(record?.result, { doubled: 14 });
-      assert.equal(record?.attempts, 1);
+      assert.ok(record !== undefined);
+      assert.equal(record.status, 'completed');
+      assert.deepEqual(record.result, { doubled: 14 });
+      assert.equal(record.attempts, 1);
     });
 
     it('retries a failing job with exponential backoff until it succeeds', async () => {
@@ -172,7 +173,7 @@ for (const kind of backendKinds()) {
         env: { ...process.env, ...t.childEnv, QUEUE: 'stall', LEASE_MS: '1000' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      const lines = createInterface({ input: child.stdout! });
+      const lines = createInterface({ input: child.stdout });
       const [line] = (await once(lines, 'line')) as [string];
       assert.equal(line, 'started orphan 1');
       child.kill('SIGKILL');

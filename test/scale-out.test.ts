@@ -206,7 +206,7 @@ describe(
     after(async () => {
       for (const child of [...workers, ...apis]) child.kill();
       nginx?.kill('SIGQUIT');
-      if (database !== undefined) await database.drop().catch(() => undefined);
+      await database.drop().catch(() => undefined);
       const { Redis } = await import('ioredis');
       const client = new Redis(REDIS_URL!);
       let cursor = '0';

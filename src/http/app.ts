@@ -145,7 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       const shared = record(request.method, route, reply.statusCode, reply.elapsedTime);
       if (shared === undefined) done(null, payload);
       else
-        void shared.then(() => {
+        void shared.finally(() => {
           done(null, payload);
         });
     };

@@ -249,14 +249,13 @@ export class WorkerLink implements StatsSource {
         if (message.op === 'stats') {
           send({ op: 'stats', ...local.stats() });
         } else {
-          local.reload().then(
-            (outcome) => {
-              send({ op: 'reload', ...outcome });
-            },
-            (error: unknown) => {
+          void (async () => {
+            try {
+              send({ op: 'reload', ...(await local.reload()) });
+            } catch (error) {
               send({ op: 'reload', error: error instanceof Error ? error.message : String(error) });
-            },
-          );
+            }
+          })();
         }
       } else if (message.t === 'ss:answer') {
         const entry = this.waiting.get(message.id);

@@ -75,7 +75,8 @@ export async function startServer(
   options: { skipMigrations?: boolean } = {},
 ): Promise<RunningServer> {
   const source = parseEnvironmentSource(config.cloudEnv);
-  let platform: Platform | undefined;
+  // Set once the database is open; a db source's reader needs it.
+  let platform: Platform | undefined = undefined;
   const serviceDeps = {
     read: environmentReader(source, () => {
       if (platform === undefined) throw new Error('the database is not open yet');
@@ -205,20 +206,20 @@ async function startHttp(
 /** Installs SIGHUP reload and SIGTERM/SIGINT graceful shutdown for a serving process. */
 function installSignals(server: RunningServer, config: Config, logger: Logger): void {
   process.on('SIGHUP', () => {
-    server.environments.reload().then(
-      (snapshot) => {
+    void (async () => {
+      try {
+        const snapshot = await server.environments.reload();
         logger.info(
           { version: snapshot.version, vms: snapshot.index.vmCount },
           'environment reloaded on SIGHUP',
         );
-      },
-      (error: unknown) => {
+      } catch (error) {
         logger.error(
           { err: error instanceof Error ? error.message : String(error) },
           'reload rejected; the previous environment keeps serving',
         );
-      },
-    );
+      }
+    })();
   });
   onStopSignal(logger, config.shutdownTimeoutMs, () => server.close());
 }
@@ -238,13 +239,15 @@ export function onStopSignal(logger: Logger, timeoutMs: number, stop: () => Prom
       process.exit(1);
     }, timeoutMs + 5000);
     force.unref();
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
+    void (async () => {
+      try {
+        await stop();
+        process.exit(0);
+      } catch (error) {
         logger.error({ err: error }, 'error while shutting down');
         process.exit(1);
-      },
-    );
+      }
+    })();
   };
   process.on('SIGTERM', () => {
     handle('SIGTERM');

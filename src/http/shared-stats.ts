@@ -37,7 +37,7 @@ export class SharedStats implements StatsSource {
     this.flushing ??= new Promise<void>((resolve) => {
       // Let every request finishing in this turn join the same write.
       setImmediate(() => {
-        this.flush().finally(() => {
+        void this.flush().finally(() => {
           this.flushing = undefined;
           resolve();
         });
@@ -54,15 +54,13 @@ export class SharedStats implements StatsSource {
     this.pendingCount = 0;
     this.pendingMicros = 0;
     try {
-      await this.redis
+      const results = await this.redis
         .multi()
         .hincrby(this.key, 'count', count)
         .hincrby(this.key, 'micros', micros)
-        .exec()
-        .then((results) => {
-          const failed = results?.find(([error]) => error !== null);
-          if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('aborted');
-        });
+        .exec();
+      const failed = results?.find(([error]) => error !== null);
+      if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('aborted');
     } catch {
       this.pendingCount += count;
       this.pendingMicros += micros;

@@ -4,12 +4,7 @@ import { cpuJob, flakyJob, noopJob } from '#src/jobs/diag.jobs.js';
 import { ingestJob } from '#src/assets/assets.jobs.js';
 
 /** The job types, as declared by their capabilities. */
-export const JOB_TYPES: readonly JobDefinition[] = [
-  ingestJob,
-  noopJob,
-  cpuJob,
-  flakyJob,
-] as unknown as readonly JobDefinition[];
+export const JOB_TYPES: readonly JobDefinition[] = [ingestJob, noopJob, cpuJob, flakyJob];
 
 /** A registry of every job type. */
 export function defaultRegistry(): JobRegistry {

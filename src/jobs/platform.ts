@@ -84,7 +84,10 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
     if (config.redisUrl !== null) {
       redis = await connectRedis(config.redisUrl, onRedisError);
       const client = redis;
-      closers.push(() => Promise.resolve(client.disconnect()));
+      closers.push(() => {
+        client.disconnect();
+        return Promise.resolve();
+      });
       const bull = await BullmqQueue.connect(config.redisUrl, config.redisPrefix, onRedisError);
       closers.push(() => bull.close());
       backend = bull;

@@ -69,7 +69,7 @@ export class JobRegistry {
         throw new Error(`job type ${definition.name} is declared twice`);
       }
       this.definitions.set(definition.name, definition);
-      this.validators.set(definition.name, Compile(definition.payload) as unknown as Validator);
+      this.validators.set(definition.name, Compile(definition.payload));
     }
   }
 

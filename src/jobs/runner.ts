@@ -162,7 +162,7 @@ export class JobRunner {
   async stop(timeoutMs: number): Promise<number> {
     if (this.consumer === undefined) return 0;
     clearInterval(this.heartbeatTimer);
-    const handedBack = (await this.consumer?.stop(timeoutMs)) ?? 0;
+    const handedBack = await this.consumer.stop(timeoutMs);
     await this.deps.workers.markStopped(this.id, this.clock()).catch(() => undefined);
     this.deps.logger.info({ worker: this.id, handed_back: handedBack }, 'worker stopped');
     return handedBack;

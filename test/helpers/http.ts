@@ -50,7 +50,8 @@ export async function sendJson(
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as unknown };
+  const answer: unknown = await response.json();
+  return { status: response.status, body: answer };
 }
 
 /** Polls `check` every 25 ms until it returns true; fails after timeoutMs. */
