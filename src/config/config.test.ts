@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BUNDLED_CLOUD_ENV, ConfigError, SETTINGS, loadConfig } from '#src/config/config.js';
@@ -218,6 +218,61 @@ describe('loadConfig', () => {
       '--port must be an integer from 0 to 65535, got "abc"',
       `SURFACESCAN_PROT is not a surfacescan setting (known: ${KNOWN_VARIABLES})`,
     ]);
+  });
+
+  it('rejects bad database and Redis URLs, roles, queue names and job timings, hiding passwords', () => {
+    assert.deepEqual(
+      problemsOf(
+        {
+          databaseUrl: 'mysql://root:hunter2@db/x',
+          redisUrl: 'http://cache:6379',
+          role: 'worker',
+          queues: 'assets.ingest,Bad Name',
+          jobLeaseMs: '10',
+          heartbeatMs: '0',
+          workerThreads: '0',
+          redisPrefix: 'a b',
+        },
+        {},
+      ),
+      [
+        '--database-url must start with sqlite: or postgres://, got "mysql://root:***@db/x"',
+        '--redis-url must be redis://host:port[/db] or rediss://..., got "http://cache:6379"',
+        '--redis-prefix must be 1-64 letters, digits, "_", "." or "-", got "a b"',
+        '--role must be one of all, api, got "worker"',
+        '--queues must be comma-separated queue names, got "Bad Name"',
+        '--worker-threads must be an integer from 1 to 256, got "0"',
+        '--job-lease-ms must be an integer from 500 to 3600000, got "10"',
+        '--heartbeat-ms must be an integer from 100 to 600000, got "0"',
+      ],
+    );
+    assert.deepEqual(problemsOf({ databaseUrl: 'sqlite:' }, {}), [
+      '--database-url needs a path after "sqlite:" (or sqlite::memory:)',
+    ]);
+    assert.deepEqual(problemsOf({ databaseUrl: 'postgres://' }, {}), [
+      '--database-url has no host: "postgres://"',
+    ]);
+  });
+
+  it('accepts the database URL forms, an empty Redis URL as none, and * as every queue', () => {
+    assert.equal(loadConfig({ databaseUrl: 'sqlite::memory:' }, {}).databaseUrl, 'sqlite::memory:');
+    assert.equal(
+      loadConfig({ databaseUrl: 'postgresql://u@127.0.0.1:5432/db' }, {}).databaseUrl,
+      'postgresql://u@127.0.0.1:5432/db',
+    );
+    assert.equal(loadConfig({}, { SURFACESCAN_REDIS_URL: '' }).redisUrl, null);
+    assert.equal(loadConfig({ queues: '*' }, {}).queues, null);
+  });
+
+  it('documents every setting in the README configuration table', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    for (const setting of SETTINGS) {
+      assert.match(
+        readme,
+        new RegExp(`\\| \`${setting.flag}\`\\s*\\| \`${setting.env}\``),
+        setting.flag,
+      );
+    }
   });
 
   it('allows SURFACESCAN_TEST_* variables', () => {
