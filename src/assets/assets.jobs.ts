@@ -3,17 +3,27 @@
  * observation each). Idempotent: observation ids derive from the job id, so a job that runs
  * twice (its worker died after writing) writes each observation once.
  */
-import { Type } from 'typebox';
+import { Type, type TLiteral } from 'typebox';
 import { defineJob } from '#src/jobs/registry.js';
 import { ASSET_KINDS, OBSERVATION_SOURCES } from '#src/storage/schema.js';
 
+/**
+ * One literal schema per value, as a tuple: `Type.Union` over a plain array (what `.map` gives)
+ * has the static type `never`, which would type every payload field built from it as `never`.
+ */
+function literals<const T extends readonly string[]>(
+  values: T,
+): { -readonly [K in keyof T]: TLiteral<T[K]> } {
+  return values.map((v) => Type.Literal(v)) as { -readonly [K in keyof T]: TLiteral<T[K]> };
+}
+
 const Sighting = Type.Object(
   {
-    kind: Type.Union(ASSET_KINDS.map((k) => Type.Literal(k))),
+    kind: Type.Union(literals(ASSET_KINDS)),
     key: Type.String({ minLength: 1, maxLength: 2048 }),
     provider: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     seen_at: Type.Optional(Type.Integer({ minimum: 0, description: 'epoch ms; default now' })),
-    source: Type.Optional(Type.Union(OBSERVATION_SOURCES.map((s) => Type.Literal(s)))),
+    source: Type.Optional(Type.Union(literals(OBSERVATION_SOURCES))),
     data: Type.Optional(Type.Unknown({ description: 'what was observed (JSON)' })),
   },
   { additionalProperties: false },

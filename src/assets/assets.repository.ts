@@ -127,13 +127,27 @@ export class AssetRepository {
         })),
       )
       .onConflict((oc) =>
-        oc.columns(['kind', 'key']).doUpdateSet((eb) => ({
-          first_seen: least(dialect, eb.ref('assets.first_seen'), eb.ref('excluded.first_seen')),
-          last_seen: greatest(dialect, eb.ref('assets.last_seen'), eb.ref('excluded.last_seen')),
-          // A sighting without an owner or provider does not erase a known one.
-          org_id: eb.fn.coalesce('excluded.org_id', 'assets.org_id'),
-          provider: eb.fn.coalesce('excluded.provider', 'assets.provider'),
-        })),
+        oc.columns(['kind', 'key']).doUpdateSet((eb) => {
+          const newer = eb('excluded.last_seen', '>=', eb.ref('assets.last_seen'));
+          return {
+            first_seen: least(dialect, eb.ref('assets.first_seen'), eb.ref('excluded.first_seen')),
+            last_seen: greatest(dialect, eb.ref('assets.last_seen'), eb.ref('excluded.last_seen')),
+            // A sighting without an owner or provider does not erase a known one, and an older
+            // sighting (replayed data) does not overwrite what a newer one said.
+            org_id: eb
+              .case()
+              .when(newer)
+              .then(eb.fn.coalesce('excluded.org_id', 'assets.org_id'))
+              .else(eb.fn.coalesce('assets.org_id', 'excluded.org_id'))
+              .end(),
+            provider: eb
+              .case()
+              .when(newer)
+              .then(eb.fn.coalesce('excluded.provider', 'assets.provider'))
+              .else(eb.fn.coalesce('assets.provider', 'excluded.provider'))
+              .end(),
+          };
+        }),
       )
       .returning(['id', 'kind', 'key'])
       .execute();
@@ -183,7 +197,7 @@ export class AssetRepository {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .$if(kind !== undefined, (q) => q.where('kind', '=', kind!))
       .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return row.n;
   }
 
   /** Number of observations, optionally of one asset. */
@@ -193,7 +207,7 @@ export class AssetRepository {
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .$if(assetId !== undefined, (q) => q.where('asset_id', '=', assetId!))
       .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return row.n;
   }
 
   /** Observations of an asset, oldest first, with their data decoded. */

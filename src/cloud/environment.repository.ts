@@ -3,6 +3,7 @@
  * so replicas serving `db:latest` agree on what "latest" is and older versions stay readable.
  */
 import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Db } from '#src/storage/database.js';
 import type { CloudEnvironment } from '#src/cloud/environment.model.js';
 import { isUniqueViolation } from '#src/storage/dialect.js';
@@ -32,22 +33,32 @@ export class EnvironmentRepository {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.db.kysely.transaction().execute(async (trx) => {
+          if (this.db.dialect === 'postgres') {
+            // Savers queue here rather than all reading the same max and retrying (more of
+            // them than MAX_VERSION_RACES would fail). Readers are not blocked by this mode.
+            await sql`lock table cloud_environments in share row exclusive mode`.execute(trx);
+          }
+          // One statement reads the max and inserts: on SQLite it holds the write lock from
+          // the start, so other processes on the same file wait instead of racing.
           const row = await trx
-            .selectFrom('cloud_environments')
-            .select((eb) => eb.fn.max<number | null>('version').as('v'))
-            .executeTakeFirst();
-          const info = {
-            version: Number(row?.v ?? 0) + 1,
+            .insertInto('cloud_environments')
+            .values({
+              version: sql<number>`(select coalesce(max(version), 0) + 1 from cloud_environments)`,
+              document,
+              sha256,
+              vm_count: env.vms.length,
+              rule_count: env.fw_rules.length,
+              created_at: now,
+            })
+            .returning('version')
+            .executeTakeFirstOrThrow();
+          return {
+            version: row.version,
             sha256,
             vm_count: env.vms.length,
             rule_count: env.fw_rules.length,
             created_at: now,
           };
-          await trx
-            .insertInto('cloud_environments')
-            .values({ ...info, document })
-            .execute();
-          return info;
         });
       } catch (error) {
         if (attempt >= MAX_VERSION_RACES || !isUniqueViolation(error)) throw error;
@@ -61,7 +72,7 @@ export class EnvironmentRepository {
       .selectFrom('cloud_environments')
       .select((eb) => eb.fn.max<number | null>('version').as('v'))
       .executeTakeFirst();
-    return Number(row?.v ?? 0);
+    return row?.v ?? 0;
   }
 
   /** The document text of a version, if stored. */

@@ -36,7 +36,22 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget | { problem: strin
   };
 }
 
-/** The URL with any password replaced, for messages and logs. */
+/**
+ * The URL with any password replaced, for messages and logs: the one after `user:` (up to the
+ * last `@` before the query, so an unencoded `@` or `/` in it hides nothing of it) and a
+ * `password=` query parameter.
+ */
 export function redactUrl(raw: string): string {
-  return raw.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(raw);
+  if (scheme === null || /^sqlite:/i.test(raw)) return raw;
+  const rest = raw.slice(scheme[0].length);
+  const end = rest.search(/[?#]/);
+  const beforeQuery = end === -1 ? rest : rest.slice(0, end);
+  const at = beforeQuery.lastIndexOf('@');
+  const colon = beforeQuery.indexOf(':');
+  const withoutPassword =
+    at !== -1 && colon !== -1 && colon < at
+      ? `${rest.slice(0, colon + 1)}***${rest.slice(at)}`
+      : rest;
+  return scheme[0] + withoutPassword.replace(/([?&]password=)[^&#]*/gi, '$1***');
 }

@@ -2,8 +2,8 @@
  * The Kysely database factory: one query layer over embedded SQLite (better-sqlite3) and
  * PostgreSQL (pg). Every dialect difference the queries meet is in this file and dialect.ts.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import {
@@ -56,6 +56,9 @@ const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 const JSON_OID = 114;
 const JSONB_OID = 3802;
+// pg's own parsers, called with any OID (its typings only admit the TypeId enum).
+const builtinParser = (oid: number, format: 'text' | 'binary'): unknown =>
+  (pg.types.getTypeParser as (oid: number, format: 'text' | 'binary') => unknown)(oid, format);
 
 /** Options for tests and tools. */
 export interface OpenOptions {
@@ -75,7 +78,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
   if (target.dialect === 'sqlite') {
     let native: SqliteDatabase.Database;
     try {
-      if (target.path !== ':memory:') mkdirSync(dirname(target.path), { recursive: true });
+      if (target.path !== ':memory:') makeDirectories(dirname(target.path));
       native = new SqliteDatabase(target.path);
       // WAL: readers never block the writer; NORMAL sync is durable across process crashes
       // (not power loss), which is the usual trade for an embedded server database.
@@ -106,12 +109,12 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     // Counts and epoch-millisecond times are int8: JavaScript numbers hold them exactly.
     // JSON columns come back as text, as on SQLite, so `fromJson` has one meaning on both
-    // engines (a parsed jsonb string "ok" would be indistinguishable from JSON text).
+    // engines (a parsed JSON string "ok" would be indistinguishable from JSON text).
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
         if (oid === INT8_OID || oid === NUMERIC_OID) return Number;
         if (oid === JSON_OID || oid === JSONB_OID) return (text: string) => text;
-        return pg.types.getTypeParser(oid, format ?? 'text');
+        return builtinParser(oid, format ?? 'text');
       }) as typeof pg.types.getTypeParser,
     },
   });
@@ -127,6 +130,26 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
     },
     close: () => kysely.destroy(),
   };
+}
+
+/**
+ * Creates a folder and its missing parents. Not `mkdirSync(dir, { recursive: true })`: Node 20's
+ * recursive mkdir spins forever where mkdir says ENOENT under an existing parent (/proc/x).
+ */
+function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let current = resolve(dir); !existsSync(current); current = dirname(current)) {
+    missing.push(current);
+    if (dirname(current) === current) break;
+  }
+  for (const folder of missing.reverse()) {
+    try {
+      mkdirSync(folder);
+    } catch (error) {
+      // Another process may have made it meanwhile.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 /** Opens the database and checks that it answers; a clear DatabaseUnavailableError if not. */

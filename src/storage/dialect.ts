@@ -5,12 +5,18 @@
 import { sql, type Expression, type RawBuilder } from 'kysely';
 import type { DialectName } from '#src/storage/database.js';
 
-/** Encodes a value for a JSON column (jsonb on PostgreSQL, TEXT on SQLite). */
+/**
+ * Encodes a value for a JSON column (json on PostgreSQL, TEXT on SQLite). Values JSON has no
+ * text for (undefined, functions, symbols) are stored as null rather than as a missing column.
+ */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value);
+  const unrepresentable =
+    value === undefined || typeof value === 'function' || typeof value === 'symbol';
+  return unrepresentable ? 'null' : JSON.stringify(value);
 }
 
 /** Decodes a JSON column (both engines return its text: see the pg type parsers). */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names what it stored
 export function fromJson<T>(value: unknown): T {
   return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }
@@ -29,9 +35,13 @@ export function least<T>(dialect: DialectName, a: Expression<T>, b: Expression<T
   return dialect === 'sqlite' ? sql<T>`min(${a}, ${b})` : sql<T>`least(${a}, ${b})`;
 }
 
-/** The column type for JSON documents in DDL. */
-export function jsonType(dialect: DialectName): 'jsonb' | 'text' {
-  return dialect === 'postgres' ? 'jsonb' : 'text';
+/**
+ * The column type for JSON documents in DDL. PostgreSQL's `json`, not `jsonb`: jsonb refuses
+ * what SQLite and JavaScript accept (a NUL character, a lone surrogate: both occur in scanned
+ * banners) and reorders keys, so the same data would fail or read back differently per engine.
+ */
+export function jsonType(dialect: DialectName): 'json' | 'text' {
+  return dialect === 'postgres' ? 'json' : 'text';
 }
 
 const CONNECTION_CODES = new Set([

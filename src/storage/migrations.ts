@@ -4,14 +4,30 @@
  * Never edit a released migration: add the next one.
  */
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
-import type { Db, DialectName } from '#src/storage/database.js';
+import { describeError, type Db, type DialectName } from '#src/storage/database.js';
 import { jsonType } from '#src/storage/dialect.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations see the schema as it was then */
 type AnyDb = Kysely<any>;
 
+/** JSON columns as 0001 and 0002 create them (jsonb on PostgreSQL until 0003). */
+function releasedJsonType(dialect: DialectName): 'jsonb' | 'text' {
+  return dialect === 'postgres' ? 'jsonb' : 'text';
+}
+
+/** Every JSON column, as [table, column]. */
+const JSON_COLUMNS = [
+  ['organizations', 'seeds'],
+  ['observations', 'data'],
+  ['jobs', 'payload'],
+  ['jobs', 'result'],
+  ['workers', 'queues'],
+  ['workers', 'current_jobs'],
+  ['workers', 'queue_rates'],
+] as const;
+
 function coreTables(dialect: DialectName): Migration {
-  const json = jsonType(dialect);
+  const json = releasedJsonType(dialect);
   return {
     async up(db: AnyDb) {
       await db.schema
@@ -63,7 +79,7 @@ function coreTables(dialect: DialectName): Migration {
 }
 
 function jobTables(dialect: DialectName): Migration {
-  const json = jsonType(dialect);
+  const json = releasedJsonType(dialect);
   return {
     async up(db: AnyDb) {
       await db.schema
@@ -127,6 +143,22 @@ function jobTables(dialect: DialectName): Migration {
     },
   };
 }
+
+// jsonb rejected data the other engine keeps (NUL characters, lone surrogates) and reordered
+// keys; json stores the text as written and still checks that it is JSON.
+function jsonColumnsKeepText(dialect: DialectName): Migration {
+  return {
+    async up(db: AnyDb) {
+      if (dialect !== 'postgres') return;
+      for (const [table, column] of JSON_COLUMNS) {
+        await db.schema
+          .alterTable(table)
+          .alterColumn(column, (c) => c.setDataType(jsonType(dialect)))
+          .execute();
+      }
+    },
+  };
+}
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Every migration of this version, by name (applied in name order). */
@@ -134,6 +166,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
     '0001_core_tables': coreTables(dialect),
     '0002_job_tables': jobTables(dialect),
+    '0003_json_columns_keep_text': jsonColumnsKeepText(dialect),
   };
 }
 
@@ -166,7 +199,7 @@ export async function migrate(
   const outcome: MigrationResultSet = await migrator.migrateToLatest();
   if (outcome.error !== undefined) {
     const failed = outcome.results?.find((r) => r.status === 'Error')?.migrationName;
-    const cause = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+    const cause = describeError(outcome.error);
     throw new MigrationError(
       `migration ${failed ?? '(setup)'} failed; the schema was left unchanged: ${cause}`,
       { cause: outcome.error },
