@@ -20,6 +20,7 @@ import {
 } from '#src/cloud/environment.source.js';
 import type { Reloader } from '#src/cloud/cloud.routes.js';
 import { openPlatform, type Platform } from '#src/jobs/platform.js';
+import { UnknownQueueError } from '#src/jobs/registry.js';
 import { connectDatabase, DatabaseUnavailableError } from '#src/storage/database.js';
 import { MigrationError, migrate } from '#src/storage/migrations.js';
 import { RedisUnavailableError } from '#src/storage/redis.js';
@@ -60,7 +61,8 @@ export async function asStartup<T>(work: Promise<T>): Promise<T> {
       error instanceof EnvironmentError ||
       error instanceof DatabaseUnavailableError ||
       error instanceof RedisUnavailableError ||
-      error instanceof MigrationError
+      error instanceof MigrationError ||
+      error instanceof UnknownQueueError
     ) {
       throw new StartupError(error.message);
     }

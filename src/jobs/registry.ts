@@ -58,6 +58,14 @@ export interface EnqueueRequest {
   readonly delayMs?: number | undefined;
 }
 
+/** A queue name that no job type has (a typo in --queues, say). */
+export class UnknownQueueError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnknownQueueError';
+  }
+}
+
 /** The registered job types. */
 export class JobRegistry {
   private readonly definitions = new Map<string, JobDefinition>();
@@ -127,8 +135,8 @@ export class JobRegistry {
     return names.map((name) => {
       const definition = this.definitions.get(name);
       if (definition === undefined) {
-        throw new Error(
-          `unknown queue ${JSON.stringify(name)} (known: ${this.names().join(', ')})`,
+        throw new UnknownQueueError(
+          `unknown queue ${JSON.stringify(name)} in --queues (known: ${this.names().join(', ')})`,
         );
       }
       return {

@@ -71,7 +71,8 @@ export class JobRunner {
         deps.logger.warn({ err: (error as Error).message }, 'worker heartbeat failed');
       });
     }, deps.heartbeatMs);
-    this.heartbeatTimer.unref();
+    // Not unref'd: a running worker keeps its process alive (`surfacescan worker` has nothing
+    // else to); stop() clears it.
     deps.logger.info(
       { worker: this.id, queues: this.queues, backend: deps.backend.kind },
       'worker started',
