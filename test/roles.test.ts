@@ -115,3 +115,12 @@ describe('serve --role api with separate worker processes on one SQLite file', (
     assertUsageError(result, 'unknown queue "diag.nope" in --queues');
   });
 });
+
+describe('migrations started by several processes at once', () => {
+  it('all succeed on one new SQLite file, and the schema is applied once', async () => {
+    const env = cleanEnv({ SURFACESCAN_DATABASE_URL: `sqlite:${join(dir, 'race.db')}` });
+    const results = await Promise.all(Array.from({ length: 5 }, () => runCli(['migrate'], env)));
+    for (const result of results) assert.equal(result.code, 0, result.stderr);
+    assert.equal(results.filter((r) => r.stdout.includes('applied')).length, 1);
+  });
+});

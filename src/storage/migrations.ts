@@ -184,6 +184,14 @@ export class MigrationError extends Error {
   }
 }
 
+/** How often a migration run that lost a SQLite write race is tried again. */
+const SQLITE_BUSY_RETRIES = 40;
+
+function isSqliteBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
 /** Applies pending migrations (idempotent). `extra` lets tests append a migration. */
 export async function migrate(
   db: Db,
@@ -196,7 +204,14 @@ export async function migrate(
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',
   });
-  const outcome: MigrationResultSet = await migrator.migrateToLatest();
+  let outcome: MigrationResultSet = await migrator.migrateToLatest();
+  // Two processes starting on one new SQLite file (serve and worker, say) race: the loser's
+  // transaction cannot upgrade to a writer and fails at once with SQLITE_BUSY, whatever the
+  // busy timeout. Its run was rolled back, so it simply tries again and finds the work done.
+  for (let attempt = 1; attempt <= SQLITE_BUSY_RETRIES && isSqliteBusy(outcome.error); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 25 * attempt + Math.random() * 50));
+    outcome = await migrator.migrateToLatest();
+  }
   if (outcome.error !== undefined) {
     const failed = outcome.results?.find((r) => r.status === 'Error')?.migrationName;
     const cause = describeError(outcome.error);
