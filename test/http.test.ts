@@ -246,10 +246,13 @@ describe('graceful shutdown', () => {
         body: (await res.json()) satisfies unknown,
       })),
     );
+    // Observe the outcomes now: a request refused while close() runs must not surface as an
+    // unhandled rejection before allSettled would have seen it.
+    const settled = Promise.allSettled(inFlight);
     // Give the requests time to reach the server, then close while they are being answered.
     await new Promise((resolve) => setImmediate(resolve));
     await server.close();
-    const results = await Promise.allSettled(inFlight);
+    const results = await settled;
     const answered = results.filter((r) => r.status === 'fulfilled' && r.value.status === 200);
     const refused = results.filter((r) => r.status === 'rejected');
     // Requests accepted before close are answered in full; none is cut off half-way.
