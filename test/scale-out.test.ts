@@ -31,6 +31,7 @@ import {
   type ServeProcess,
 } from './helpers/cli.js';
 import { fixturePath, pool, until } from './helpers/http.js';
+import { deleteKeys } from './helpers/queues.js';
 
 const NGINX = process.env.SURFACESCAN_TEST_NGINX;
 const JOBS = 10_000;
@@ -207,15 +208,7 @@ describe(
       for (const child of [...workers, ...apis]) child.kill();
       nginx?.kill('SIGQUIT');
       await database.drop().catch(() => undefined);
-      const { Redis } = await import('ioredis');
-      const client = new Redis(REDIS_URL!);
-      let cursor = '0';
-      do {
-        const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await client.del(...keys);
-      } while (cursor !== '0');
-      client.disconnect();
+      await deleteKeys(REDIS_URL!, prefix);
       rmSync(dir, { recursive: true, force: true });
     });
 

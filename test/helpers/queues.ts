@@ -81,7 +81,8 @@ export function backendKinds(): BackendKind[] {
   return kinds;
 }
 
-async function deleteKeys(url: string, prefix: string): Promise<void> {
+/** Deletes every Redis key under `prefix:` (a test's private namespace). */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
   const { Redis } = await import('ioredis');
   const client = new Redis(url);
   try {
