@@ -326,6 +326,14 @@ describe(
         (stats.body as { vm_count: number }).vm_count,
         (environment as { vms: unknown[] }).vms.length,
       );
+      // Every replica serves the stored environment (db:latest), not only the one that stored it.
+      for (const api of apis) {
+        const url = await listeningUrl(api);
+        const info = (await (await fetch(`${url}/api/v1/environment`)).json()) as {
+          version: number;
+        };
+        assert.equal(info.version, 1);
+      }
       // Both API processes answered some of them.
       const perProcess = await Promise.all(
         apis.map(async (api) => {
