@@ -3,7 +3,7 @@
  * upserted in batches: the first sighting sets first_seen, every later one can only move
  * last_seen forward, so replaying old data never makes an asset look newer or older than it is.
  */
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import type { Db } from '#src/storage/database.js';
 import { fromJson, greatest, least, toJson } from '#src/storage/dialect.js';
@@ -59,6 +59,50 @@ const ROWS_PER_STATEMENT = 500;
 
 type Executor = Db['kysely'] | Transaction<Database>;
 
+// Random bytes are drawn in blocks: one system call per 256 ids instead of one per id.
+const RANDOM_BLOCK = Buffer.alloc(8 * 256);
+let randomOffset = RANDOM_BLOCK.length;
+let lastMs = 0;
+let counter = 0;
+
+/**
+ * A time-ordered UUID (version 7, RFC 9562: 48-bit milliseconds, a 12-bit counter, 62 random
+ * bits). New rows land at the right edge of the primary-key B-tree instead of on a random page
+ * each, which is what made batched upserts with random v4 ids several times slower on both
+ * engines (every batch dirtied about one index page per row). The counter keeps ids of one
+ * process increasing within a millisecond; ids stay unique across processes by their 62 random
+ * bits.
+ */
+function timeOrderedId(): string {
+  let now = Date.now();
+  if (now > lastMs) {
+    lastMs = now;
+    // Start low in the counter's range, so a burst of ids in one millisecond rarely overflows.
+    counter = Math.floor(Math.random() * 0x400);
+  } else {
+    now = lastMs;
+    counter++;
+    if (counter > 0xfff) {
+      // More than 4096 ids in one millisecond: borrow the next one, keeping the order.
+      lastMs = now = lastMs + 1;
+      counter = 0;
+    }
+  }
+  if (randomOffset === RANDOM_BLOCK.length) {
+    randomFillSync(RANDOM_BLOCK);
+    randomOffset = 0;
+  }
+  const bytes = Buffer.allocUnsafe(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = 0x70 | (counter >> 8);
+  bytes[7] = counter & 0xff;
+  RANDOM_BLOCK.copy(bytes, 8, randomOffset, randomOffset + 8);
+  randomOffset += 8;
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** Organizations, assets and observations on one database. */
 export class AssetRepository {
   constructor(private readonly db: Db) {}
@@ -69,7 +113,7 @@ export class AssetRepository {
     seeds: OrganizationSeeds,
     now: number,
   ): Promise<Organization> {
-    const row = { id: randomUUID(), name, seeds: toJson(seeds), created_at: now };
+    const row = { id: timeOrderedId(), name, seeds: toJson(seeds), created_at: now };
     await this.db.kysely.insertInto('organizations').values(row).execute();
     return { id: row.id, name, seeds, created_at: now };
   }
@@ -96,15 +140,20 @@ export class AssetRepository {
       const seen = merged.get(id);
       merged.set(id, seen === undefined ? { ...s, firstSeen: s.seenAt } : mergeSightings(seen, s));
     }
+    const rows = [...merged.values()];
     const ids = new Map<string, string>();
-    await this.db.kysely.transaction().execute(async (trx) => {
-      const rows = [...merged.values()];
+    const upsert = async (executor: Executor): Promise<void> => {
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
         const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-        for (const r of await this.upsertChunk(trx, chunk))
+        for (const r of await this.upsertChunk(executor, chunk)) {
           ids.set(`${r.kind}\u0000${r.key}`, r.id);
+        }
       }
-    });
+    };
+    // One statement is atomic by itself: wrapping it in a transaction would only add a BEGIN
+    // and a COMMIT round trip per call, which is a third of the cost of small batches.
+    if (rows.length <= ROWS_PER_STATEMENT) await upsert(this.db.kysely);
+    else await this.db.kysely.transaction().execute(upsert);
     return sightings.map((s) => ids.get(`${s.kind}\u0000${s.key}`)!);
   }
 
@@ -117,7 +166,7 @@ export class AssetRepository {
       .insertInto('assets')
       .values(
         chunk.map((s) => ({
-          id: randomUUID(),
+          id: timeOrderedId(),
           kind: s.kind,
           key: s.key,
           org_id: s.orgId ?? null,
@@ -166,7 +215,7 @@ export class AssetRepository {
         .insertInto('observations')
         .values(
           chunk.map((o) => ({
-            id: o.id ?? randomUUID(),
+            id: o.id ?? timeOrderedId(),
             asset_id: o.assetId,
             source: o.source,
             data: toJson(o.data),

@@ -87,7 +87,7 @@ export class BullmqQueue implements QueueBackend {
 
   async get(id: string, queues: readonly string[]): Promise<JobRecord | undefined> {
     for (const name of queues) {
-      const job = (await this.queue(name).getJob(id)) as Job | undefined;
+      const job = await this.queue(name).getJob(id);
       if (job === undefined) continue;
       const state = await job.getState();
       return {
@@ -98,7 +98,8 @@ export class BullmqQueue implements QueueBackend {
         priority: job.opts.priority ?? 0,
         attempts: job.attemptsStarted,
         maxAttempts: job.opts.attempts ?? 1,
-        error: job.failedReason === '' ? null : ((job.failedReason as string | undefined) ?? null),
+        // failedReason is absent (not '') on jobs that never failed, whatever its type says.
+        error: job.failedReason || null,
         result: job.returnvalue ?? null,
         createdAt: job.timestamp,
         startedAt: job.processedOn ?? null,
@@ -152,13 +153,14 @@ export class BullmqQueue implements QueueBackend {
   }
 
   consume(options: ConsumeOptions, processor: Processor): Consumer {
-    const active = new Set<string>();
+    /** Running jobs by id, with the lock token that lets us hand them back. */
+    const active = new Map<string, { job: Job; token: string }>();
     const workers = options.queues.map((consumption) => {
       const worker = new Worker(
         consumption.queue,
-        async (job: Job) => {
+        async (job: Job, token?: string) => {
           const id = job.id ?? '';
-          active.add(id);
+          active.set(id, { job, token: token ?? '' });
           try {
             return await processor({
               id,
@@ -192,23 +194,25 @@ export class BullmqQueue implements QueueBackend {
       return worker;
     });
     return {
-      activeJobs: () => [...active],
+      activeJobs: () => [...active.keys()],
       stop: async (timeoutMs) => {
-        let timer: NodeJS.Timeout | undefined;
-        const graceful = Promise.all(workers.map((w) => w.close())).then(() => 'done' as const);
-        const late = new Promise<'late'>((resolve) => {
-          timer = setTimeout(() => {
-            resolve('late');
-          }, timeoutMs);
-        });
-        const outcome = await Promise.race([graceful, late]);
-        clearTimeout(timer);
-        if (outcome === 'done') return 0;
-        // Still running: stop without waiting. Their locks lapse and BullMQ's stalled-job
-        // check gives them to another worker.
-        const handed = active.size;
-        await Promise.all(workers.map((w) => w.close(true)));
-        return handed;
+        // Take no new jobs, but keep renewing the locks of running ones while they finish.
+        // (A graceful close() cannot be turned into a forced one later: BullMQ returns the
+        // pending graceful close to a second call, which would wait for a hung job forever.)
+        await Promise.all(workers.map((w) => w.pause(true)));
+        const deadline = Date.now() + timeoutMs;
+        while (active.size > 0 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        const late = [...active.values()];
+        // Still running: put them back in the queue now rather than when their locks lapse.
+        // A job whose move fails (Redis away) is recovered by BullMQ's stalled-job check.
+        await Promise.all(late.map(({ job, token }) => job.moveToWait(token).catch(() => 0)));
+        // Without Redis no job can report back, and BullMQ's graceful close would wait for a
+        // reconnect forever (it awaits an 'end' that a reconnecting client never emits).
+        const force = late.length > 0 || this.client.status !== 'ready';
+        await Promise.all(workers.map((w) => w.close(force)));
+        return late.length;
       },
     };
   }
