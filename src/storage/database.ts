@@ -120,6 +120,13 @@ export function openDatabase(url: string, options: OpenOptions = {}): Db {
   });
   // An idle client whose server went away emits 'error'; unhandled, it would kill the process.
   pool.on('error', (error) => options.onIdleError?.(error));
+  // The pool listens only while a client is idle. A checked-out client whose server goes away
+  // (pg_ctl stop, a failover) emits 'error' too: on a socket error even while its query runs,
+  // or when the server ends the session inside a transaction. Unhandled, that kills the process.
+  // Its queries fail with the error anyway, and the pool drops a broken client on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     kysely,

@@ -69,7 +69,9 @@ export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
   if (code !== undefined && CONNECTION_CODES.has(code)) return true;
-  return /Connection terminated|connection timeout|Connection is closed|Stream isn't writeable|timeout exceeded when trying to connect|Client has encountered a connection error|ECONNREFUSED|MaxRetriesPerRequestError|Reached the max retries/i.test(
+  // "Command aborted due to connection close": ioredis rejects the unanswered rest of a pipeline
+  // (BullMQ's addBulk) whose connection closed half-way.
+  return /Connection terminated|connection timeout|Connection is closed|Stream isn't writeable|timeout exceeded when trying to connect|Client has encountered a connection error|ECONNREFUSED|MaxRetriesPerRequestError|Reached the max retries|Command aborted due to connection close/i.test(
     error.message,
   );
 }
