@@ -299,6 +299,8 @@ interface Producer {
   readonly backend: QueueBackend;
   /** Times of the completed jobs of a queue created at or after `since`. */
   times(queue: string, since: number): Promise<JobTimes[]>;
+  /** CPU milliseconds the engine has used so far, where it says (Redis); NaN otherwise. */
+  engineCpuMs(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -321,6 +323,8 @@ async function openProducer(backend: BackendName, store: Store): Promise<Produce
           finished: r.finished_at ?? NaN,
         }));
       },
+      // PostgreSQL has no per-database CPU figure, and SQLite runs inside the processes.
+      engineCpuMs: () => Promise.resolve(NaN),
       close: () => db.close(),
     };
   }
@@ -351,6 +355,13 @@ async function openProducer(backend: BackendName, store: Store): Promise<Produce
         if (jobs.length < page) break;
       }
       return out;
+    },
+    engineCpuMs: async () => {
+      // The whole server's figure: other clients of the same Redis count too.
+      const info = await connection.info('cpu');
+      const used = (name: string): number =>
+        Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+      return (used('used_cpu_user') + used('used_cpu_sys')) * 1000;
     },
     close: async () => {
       for (const reader of readers.values()) await reader.close();
@@ -415,6 +426,8 @@ interface BurstResult {
   readonly p99: number;
   /** CPU of the bench process and the workers per job, in microseconds (not the engine's). */
   readonly cpuUs: number;
+  /** CPU of the Redis server per job, in microseconds (NaN for the SQL engines). */
+  readonly engineCpuUs: number;
 }
 
 function latencies(times: readonly JobTimes[]): { p50: number; p99: number; max: number } {
@@ -431,6 +444,7 @@ async function burst(
   const before = await completed(producer.backend, type);
   const all = registry.prepare(requests(type, n));
   const cpu0 = clientCpuMs(workers);
+  const engine0 = await producer.engineCpuMs();
   const t0 = Date.now();
   for (let i = 0; i < all.length; i += ENQUEUE_BATCH) {
     await producer.backend.add(all.slice(i, i + ENQUEUE_BATCH));
@@ -438,6 +452,7 @@ async function burst(
   const enqueued = Date.now();
   await waitFinished(producer.backend, type, all.at(-1)!.id, before + n);
   const cpuUs = ((clientCpuMs(workers) - cpu0) * 1000) / n;
+  const engineCpuUs = (((await producer.engineCpuMs()) - engine0) * 1000) / n;
   const times = await producer.times(type, t0);
   if (times.length !== n) throw new Error(`${type}: ${String(times.length)} of ${String(n)} done`);
   const end = Math.max(...times.map((t) => t.finished));
@@ -449,6 +464,7 @@ async function burst(
     p50,
     p99,
     cpuUs,
+    engineCpuUs,
   };
 }
 
@@ -690,86 +706,100 @@ async function main(): Promise<void> {
       ? `${int(Math.min(...list.map((r) => r.rate)))}-${int(Math.max(...list.map((r) => r.rate)))}`
       : '';
 
-  console.log(
-    `\nEnd-to-end jobs/s (first add() to last completion), median of ${String(REPEATS)}; ` +
-      `start latency = enqueue to start under the burst (the backlog dominates it); client CPU = ` +
-      `this process and the workers, not the database or Redis. diag.cpu ceiling: ` +
-      `${String(CORES)} cores / ${String(CPU_MS)} ms = ${int(CPU_CEILING)} jobs/s (the task spins ` +
-      `for 5 ms of wall-clock time, so preempted pool threads can finish it on less CPU).\n`,
-  );
-  const rows: string[][] = [];
-  for (const g of groups) {
-    for (const [job, list] of [
-      ['diag.noop', g.noop],
-      ['diag.cpu 5 ms', g.cpu],
-    ] as const) {
-      const rate = median(list.map((r) => r.rate));
-      const versus =
-        job === 'diag.noop'
-          ? `${pct(rate / noopTarget(g))} of target ${int(noopTarget(g))}`
-          : `${pct(rate / CPU_CEILING)} of ceiling`;
-      rows.push([
-        name(g.backend),
-        String(g.workers),
-        job,
-        int(list[0]?.jobs ?? NaN),
-        int(median(list.map((r) => r.enqueueRate))),
-        `**${int(rate)}**`,
-        ...(REPEATS > 1 ? [range(list)] : []),
-        versus,
-        ms(median(list.map((r) => r.p50))),
-        ms(median(list.map((r) => r.p99))),
-        int(median(list.map((r) => r.cpuUs))),
-      ]);
+  if (groups.length > 0) {
+    console.log(
+      `\nEnd-to-end jobs/s (first add() to last completion), median of ${String(REPEATS)}; ` +
+        `start latency = enqueue to start under the burst (the backlog dominates it); client CPU = ` +
+        `this process and the workers, not the database or Redis. diag.cpu ceiling: ` +
+        `${String(CORES)} cores / ${String(CPU_MS)} ms = ${int(CPU_CEILING)} jobs/s (the task spins ` +
+        `for 5 ms of wall-clock time, so preempted pool threads can finish it on less CPU).\n`,
+    );
+    const rows: string[][] = [];
+    for (const g of groups) {
+      for (const [job, list] of [
+        ['diag.noop', g.noop],
+        ['diag.cpu 5 ms', g.cpu],
+      ] as const) {
+        const rate = median(list.map((r) => r.rate));
+        const versus =
+          job === 'diag.noop'
+            ? `${pct(rate / noopTarget(g))} of target ${int(noopTarget(g))}`
+            : `${pct(rate / CPU_CEILING)} of ceiling`;
+        rows.push([
+          name(g.backend),
+          String(g.workers),
+          job,
+          int(list[0]?.jobs ?? NaN),
+          int(median(list.map((r) => r.enqueueRate))),
+          `**${int(rate)}**`,
+          ...(REPEATS > 1 ? [range(list)] : []),
+          versus,
+          ms(median(list.map((r) => r.p50))),
+          ms(median(list.map((r) => r.p99))),
+          int(median(list.map((r) => r.cpuUs))),
+          int(median(list.map((r) => r.engineCpuUs))),
+        ]);
+      }
     }
+    console.log(
+      table(
+        [
+          'backend',
+          'worker processes',
+          'job',
+          'jobs',
+          'enqueue jobs/s',
+          'end-to-end jobs/s',
+          ...(REPEATS > 1 ? ['range'] : []),
+          'vs target / ceiling',
+          'burst p50 start ms',
+          'burst p99 start ms',
+          'client CPU µs/job',
+          'Redis CPU µs/job',
+        ],
+        rows,
+      ),
+    );
+
+    console.log(
+      `\nEnqueue-to-start latency at a steady ${String(STEADY_RATE)} diag.noop jobs/s ` +
+        `(one job per add(), ${String(STEADY_SECONDS)} s):\n`,
+    );
+    console.log(
+      table(
+        [
+          'backend',
+          'worker processes',
+          'jobs',
+          'p50 ms',
+          'p99 ms',
+          'max ms',
+          'worker CPU s (group)',
+        ],
+        groups.map((g) => [
+          name(g.backend),
+          String(g.workers),
+          int(g.steady.jobs),
+          ms(g.steady.p50),
+          ms(g.steady.p99),
+          ms(g.steady.max),
+          g.workerCpuS.toFixed(1),
+        ]),
+      ),
+    );
   }
-  console.log(
-    table(
-      [
-        'backend',
-        'worker processes',
-        'job',
-        'jobs',
-        'enqueue jobs/s',
-        'end-to-end jobs/s',
-        ...(REPEATS > 1 ? ['range'] : []),
-        'vs target / ceiling',
-        'burst p50 start ms',
-        'burst p99 start ms',
-        'client CPU µs/job',
-      ],
-      rows,
-    ),
-  );
 
-  console.log(
-    `\nEnqueue-to-start latency at a steady ${String(STEADY_RATE)} diag.noop jobs/s ` +
-      `(one job per add(), ${String(STEADY_SECONDS)} s):\n`,
-  );
-  console.log(
-    table(
-      ['backend', 'worker processes', 'jobs', 'p50 ms', 'p99 ms', 'max ms', 'worker CPU s (group)'],
-      groups.map((g) => [
-        name(g.backend),
-        String(g.workers),
-        int(g.steady.jobs),
-        ms(g.steady.p50),
-        ms(g.steady.p99),
-        ms(g.steady.max),
-        g.workerCpuS.toFixed(1),
-      ]),
-    ),
-  );
-
-  console.log(
-    `\nAsset upserts (AssetRepository.upsertAssets), ${int(INGEST_ROWS)} rows per cell:\n`,
-  );
-  console.log(
-    table(
-      ['engine', 'keys', 'rows per call', 'rows/s', 'vs raw better-sqlite3'],
-      ingestRows.map((r) => [r.engine, r.keys, r.batch, int(r.rate), pct(r.rate / r.peer)]),
-    ),
-  );
+  if (ingestRows.length > 0) {
+    console.log(
+      `\nAsset upserts (AssetRepository.upsertAssets), ${int(INGEST_ROWS)} rows per cell:\n`,
+    );
+    console.log(
+      table(
+        ['engine', 'keys', 'rows per call', 'rows/s', 'vs raw better-sqlite3'],
+        ingestRows.map((r) => [r.engine, r.keys, r.batch, int(r.rate), pct(r.rate / r.peer)]),
+      ),
+    );
+  }
 
   const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
   console.log('\nTargets:');
