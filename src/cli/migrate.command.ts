@@ -2,8 +2,7 @@
 import { Command } from 'commander';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
 import { asStartup } from '#src/http/server.js';
-import { connectDatabase } from '#src/storage/database.js';
-import { migrate } from '#src/storage/migrations.js';
+import { migrateDatabase } from '#src/storage/migrations.js';
 
 /** Builds the migrate command. */
 export function migrateCommand(write: (text: string) => void): Command {
@@ -14,16 +13,7 @@ export function migrateCommand(write: (text: string) => void): Command {
   addSettingOptions(command, ['databaseUrl']);
   command.action(async (options: Record<string, string | boolean | undefined>) => {
     const config = configFromOptions(options);
-    const report = await asStartup(
-      (async () => {
-        const db = await connectDatabase(config.databaseUrl);
-        try {
-          return { label: db.label, ...(await migrate(db)) };
-        } finally {
-          await db.close();
-        }
-      })(),
-    );
+    const report = await asStartup(migrateDatabase(config.databaseUrl));
     write(
       report.applied.length === 0
         ? `${report.label}: up to date (${String(report.total)} migrations)\n`

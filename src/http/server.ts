@@ -21,8 +21,8 @@ import {
 import type { Reloader } from '#src/cloud/cloud.routes.js';
 import { openPlatform, type Platform } from '#src/jobs/platform.js';
 import { UnknownQueueError } from '#src/jobs/registry.js';
-import { connectDatabase, DatabaseUnavailableError } from '#src/storage/database.js';
-import { MigrationError, migrate } from '#src/storage/migrations.js';
+import { DatabaseUnavailableError } from '#src/storage/database.js';
+import { MigrationError, migrateDatabase } from '#src/storage/migrations.js';
 import { RedisUnavailableError } from '#src/storage/redis.js';
 import { PACKAGE_VERSION } from '#src/version.js';
 
@@ -74,7 +74,6 @@ export async function asStartup<T>(work: Promise<T>): Promise<T> {
 export async function startServer(
   config: Config,
   logger = makeLogger(config),
-  options: { skipMigrations?: boolean } = {},
 ): Promise<RunningServer> {
   const source = parseEnvironmentSource(config.cloudEnv);
   // Set once the database is open; a db source's reader needs it.
@@ -100,7 +99,6 @@ export async function startServer(
       config,
       logger,
       runJobs: config.role === 'all',
-      skipMigrations: options.skipMigrations ?? false,
     }),
   );
   try {
@@ -268,16 +266,7 @@ export async function serve(config: Config): Promise<void> {
     const source = parseEnvironmentSource(config.cloudEnv);
     if (source.kind === 'file')
       await asStartup(Promise.resolve().then(() => loadEnvironmentFile(source.path)));
-    await asStartup(
-      (async () => {
-        const db = await connectDatabase(config.databaseUrl);
-        try {
-          await migrate(db);
-        } finally {
-          await db.close();
-        }
-      })(),
-    );
+    await asStartup(migrateDatabase(config.databaseUrl));
     runPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
     return;
   }

@@ -54,8 +54,6 @@ export interface PlatformOptions {
   readonly logger: Logger;
   /** Run jobs in this process (serve --role all, worker). */
   readonly runJobs: boolean;
-  /** Skip migrations (a cluster primary ran them already). */
-  readonly skipMigrations?: boolean;
 }
 
 const PING_TIMEOUT_MS = 1500;
@@ -77,7 +75,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
       },
     });
     closers.push(() => db.close());
-    const migrated = options.skipMigrations === true ? [] : (await migrate(db)).applied;
+    const migrated = (await migrate(db)).applied;
     const onRedisError = rateLimitedWarning(logger, 'Redis connection problem');
     let redis: Redis | null = null;
     let backend: QueueBackend;

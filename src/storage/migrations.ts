@@ -4,7 +4,12 @@
  * Never edit a released migration: add the next one.
  */
 import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
-import { describeError, type Db, type DialectName } from '#src/storage/database.js';
+import {
+  connectDatabase,
+  describeError,
+  type Db,
+  type DialectName,
+} from '#src/storage/database.js';
 import { jsonType } from '#src/storage/dialect.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations see the schema as it was then */
@@ -224,4 +229,14 @@ export async function migrate(
     .filter((r) => r.status === 'Success')
     .map((r) => r.migrationName);
   return { applied, total: Object.keys(migrations).length };
+}
+
+/** Opens the database at `url`, applies pending migrations and closes it again. */
+export async function migrateDatabase(url: string): Promise<MigrationReport & { label: string }> {
+  const db = await connectDatabase(url);
+  try {
+    return { label: db.label, ...(await migrate(db)) };
+  } finally {
+    await db.close();
+  }
 }
