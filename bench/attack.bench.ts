@@ -17,9 +17,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { environmentToJson, generateEnvironment } from '#src/cloud/gendata.model.js';
+import { int, machine, median, ms, pct, quantile, sleep, table, wholeNumber } from './common.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const MAIN = join(ROOT, 'dist/src/cli/main.js');
@@ -38,19 +39,9 @@ const GENERATED = [
   { label: '100k', vms: 100_000, tags: 1000, rules: 10_000 },
 ] as const;
 
-function wholeSeconds(name: string, fallback: number, min: number): number {
-  const raw = (process.env[name] ?? String(fallback)).trim();
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min) {
-    console.error(`${name} must be a whole number >= ${String(min)}, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const DURATION = wholeSeconds('BENCH_DURATION', 10, 1);
-const WARMUP = wholeSeconds('BENCH_WARMUP', 2, 0);
-const ROUNDS = wholeSeconds('BENCH_ROUNDS', 1, 1);
+const DURATION = wholeNumber('BENCH_DURATION', 10, 1);
+const WARMUP = wholeNumber('BENCH_WARMUP', 2, 0);
+const ROUNDS = wholeNumber('BENCH_ROUNDS', 1, 1);
 
 interface WrkResult {
   readonly rps: number;
@@ -99,11 +90,6 @@ interface Measurement {
   readonly answers: AnswerSizes | undefined;
 }
 
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
-
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -116,17 +102,6 @@ function freePort(): Promise<number> {
       });
     });
   });
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** RSS in MiB of a process and all its descendants (the primary and workers of a cluster). */
@@ -419,12 +394,7 @@ function combine(all: readonly Measurement[]): Measurement {
 
 // --- formatting ----------------------------------------------------------------------------
 
-const int = (n: number): string =>
-  Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-';
-const ms = (n: number): string =>
-  !Number.isFinite(n) ? '-' : n >= 100 ? int(n) : n.toFixed(n >= 10 ? 1 : 2);
 const mib = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : '-');
-const pct = (n: number): string => (Number.isFinite(n) ? `${(100 * n).toFixed(0)}%` : '-');
 const size = (n: number): string =>
   !Number.isFinite(n)
     ? '-'
@@ -434,20 +404,9 @@ const size = (n: number): string =>
         ? `${(n / 1024).toFixed(0)} KiB`
         : `${int(n)} B`;
 
-/** A Markdown table: the first column is a label, the others are right-aligned figures. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const rule = header.map((_, i) => (i === 0 ? '---' : '---:'));
-  return [header, rule, ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
-}
-
-function machine(): string {
-  const cpu = cpus();
+function machineWithWrk(): string {
   const wrkOut = spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout;
-  return (
-    `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${String(cpu.length)} cores, ` +
-    `${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}, ` +
-    `wrk ${/wrk\s+(\S+)/.exec(wrkOut)?.[1] ?? '?'}`
-  );
+  return `${machine()}, wrk ${/wrk\s+(\S+)/.exec(wrkOut)?.[1] ?? '?'}`;
 }
 
 // --- the run -------------------------------------------------------------------------------
@@ -471,7 +430,7 @@ async function main(): Promise<void> {
 }
 
 async function run(dir: string): Promise<void> {
-  console.log(`machine: ${machine()}`);
+  console.log(`machine: ${machineWithWrk()}`);
   console.log(
     `load: wrk -t${String(THREADS)} -c${String(CONNECTIONS)} -d${String(DURATION)}s ` +
       `--timeout ${String(WRK_TIMEOUT_S)}s --latency, a random vm_id of the environment per ` +

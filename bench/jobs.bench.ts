@@ -32,7 +32,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import SqliteDatabase from 'better-sqlite3';
@@ -47,18 +47,9 @@ import { defaultRegistry } from '#src/jobs/job-types.js';
 import type { EnqueueRequest } from '#src/jobs/registry.js';
 import type { QueueBackend } from '#src/jobs/queue.js';
 import { AssetRepository, type AssetSighting } from '#src/assets/assets.repository.js';
+import { int, machine, median, ms, pct, quantile, sleep, table, wholeNumber } from './common.js';
 
 const WORKER = new URL('./jobs-worker.js', import.meta.url).pathname;
-
-function wholeNumber(name: string, fallback: number, min: number): number {
-  const raw = (process.env[name] ?? String(fallback)).trim();
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min) {
-    console.error(`${name} must be a whole number >= ${String(min)}, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const NOOP_JOBS = wholeNumber('BENCH_JOBS', 20_000, 100);
 const CPU_JOBS = Math.max(50, Math.round(NOOP_JOBS / 20));
@@ -82,42 +73,6 @@ const TARGET_EMBEDDED = 2000;
 const TARGET_BULLMQ = 5000;
 const TARGET_INGEST = 20_000;
 const WAIT_LIMIT_MS = 180_000;
-
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
-
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-const int = (n: number): string =>
-  Number.isNaN(n) ? '-' : Math.round(n).toLocaleString('en-US', { maximumFractionDigits: 0 });
-const ms = (n: number): string =>
-  Number.isNaN(n) ? '-' : n >= 100 ? int(n) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
-const pct = (n: number): string => (Number.isNaN(n) ? '-' : `${(n * 100).toFixed(0)}%`);
-
-/** A Markdown table: the first column is a label, the others are right-aligned figures. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const rule = header.map((_, i) => (i < 2 ? '---' : '---:'));
-  return [header, rule, ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
-}
-
-function machine(): string {
-  const cpu = cpus();
-  return (
-    `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${String(cpu.length)} cores, ` +
-    `${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Linux ${release()}, Node ${process.version}`
-  );
-}
 
 // --- stores ---------------------------------------------------------------------------------
 
@@ -758,6 +713,7 @@ async function main(): Promise<void> {
           'Redis CPU µs/job',
         ],
         rows,
+        2,
       ),
     );
 
@@ -785,6 +741,7 @@ async function main(): Promise<void> {
           ms(g.steady.max),
           g.workerCpuS.toFixed(1),
         ]),
+        2,
       ),
     );
   }
@@ -797,6 +754,7 @@ async function main(): Promise<void> {
       table(
         ['engine', 'keys', 'rows per call', 'rows/s', 'vs raw better-sqlite3'],
         ingestRows.map((r) => [r.engine, r.keys, r.batch, int(r.rate), pct(r.rate / r.peer)]),
+        2,
       ),
     );
   }

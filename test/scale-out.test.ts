@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -32,6 +31,7 @@ import {
 } from './helpers/cli.js';
 import { fixturePath, pool, until } from './helpers/http.js';
 import { deleteKeys } from './helpers/queues.js';
+import { freePort } from './helpers/private-engines.js';
 
 const NGINX = process.env.SURFACESCAN_TEST_NGINX;
 const JOBS = 10_000;
@@ -44,21 +44,6 @@ const missing = [
   REDIS_URL ? undefined : 'SURFACESCAN_TEST_REDIS_URL',
   NGINX ? undefined : 'SURFACESCAN_TEST_NGINX',
 ].filter((name) => name !== undefined);
-
-/** A free TCP port on 127.0.0.1 (nginx cannot be told to pick one). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
-}
 
 function nginxConfig(dir: string, port: number, upstreams: readonly string[]): string {
   return `
@@ -157,6 +142,7 @@ describe(
         );
       }
       const urls = await Promise.all(apis.map((api) => listeningUrl(api)));
+      // nginx cannot be told to pick a free port itself.
       const port = await freePort();
       writeFileSync(
         join(dir, 'nginx.conf'),
