@@ -29,8 +29,11 @@ COPY --from=prod-deps /app/package.json /app/package-lock.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/examples ./examples
+# Bundled data (exposure policies, provider ranges). Note: a volume mounted on /app/data hides
+# these files (a named volume keeps the copy of its first start), see docs/issues.md.
+COPY --from=build --chown=node:node /app/data ./data
 # The default database is sqlite:./data/surfacescan.db; mount a volume here to keep it.
-RUN mkdir -p /app/data && chown node:node /app/data
+RUN chown node:node /app/data
 USER node
 EXPOSE 8001
 # Probes the HTTP server (serve); compose.yaml disables it for `worker` and `migrate`.

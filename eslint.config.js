@@ -1,9 +1,20 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import promise from 'eslint-plugin-promise';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'web/dist/', 'docs/', 'examples/', 'tmp/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'web/dist/',
+      'docs/',
+      'examples/',
+      'tmp/',
+      'test-artifacts/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   promise.configs['flat/recommended'],
@@ -38,6 +49,8 @@ export default tseslint.config(
       'promise/no-multiple-resolved': 'error',
     },
   },
+  // The web UI (React): the hooks rules on top of the shared TypeScript rules.
+  { files: ['web/**/*.{ts,tsx}'], ...reactHooks.configs.flat.recommended },
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

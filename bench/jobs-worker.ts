@@ -11,6 +11,7 @@
  * Prints "ready" once it takes jobs; on SIGTERM it stops gracefully and prints its CPU time as
  * "cpu <user ms> <system ms>" before exiting.
  */
+import { createScanService } from '#src/discovery/discovery.wiring.js';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { connectDatabase } from '#src/storage/database.js';
@@ -35,11 +36,14 @@ const backend: QueueBackend =
 const pool = createCpuPool(Number(env.BENCH_THREADS ?? availableParallelism()));
 const queues = (env.BENCH_QUEUES ?? 'diag.noop,diag.cpu').split(',');
 // Lease and heartbeat as the configuration defaults them (src/config/config.ts).
+const assets = new AssetRepository(db);
 const runner = new JobRunner({
   backend,
   registry: defaultRegistry(),
   workers: new WorkerRepository(db),
-  assets: new AssetRepository(db),
+  assets,
+  db,
+  scans: createScanService(db, assets, { scanMaxRate: 1, scanDefaultRate: 1, scanMaxHosts: 1 }),
   pool,
   logger,
   queues,

@@ -3,6 +3,7 @@
  * SURFACESCAN_TEST_POSTGRES_URL is set) a real PostgreSQL database. Each test gets a scratch
  * database of its own and drops it afterwards.
  */
+import { createScanService } from '#src/discovery/discovery.wiring.js';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -21,10 +22,22 @@ import { engines, type Engine, type ScratchDatabase } from './helpers/databases.
 /** A time in 2026 as epoch milliseconds: above 2^32, so int4 or a string would show. */
 const T = 1_790_000_000_000;
 
-const ALL_MIGRATIONS = ['0001_core_tables', '0002_job_tables', '0003_json_columns_keep_text'];
+const ALL_MIGRATIONS = [
+  '0001_core_tables',
+  '0002_job_tables',
+  '0003_json_columns_keep_text',
+  '0004_discovery',
+  '0005_issues',
+  '0005a_issues_assignee_sort',
+  '0006_attribution',
+];
 const APP_TABLES = [
   'assets',
+  'attributions',
   'cloud_environments',
+  'facts',
+  'issue_history',
+  'issues',
   'jobs',
   'observations',
   'organizations',
@@ -748,6 +761,13 @@ for (const engine of engines()) {
         assets,
         cpu,
         now: () => T,
+        db: s.db,
+        scans: createScanService(s.db, assets, {
+          scanMaxRate: 1,
+          scanDefaultRate: 1,
+          scanMaxHosts: 1,
+        }),
+        enqueue: () => Promise.reject(new Error('assets.ingest enqueues nothing')),
       });
       const payload = {
         assets: [

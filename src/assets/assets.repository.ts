@@ -15,6 +15,8 @@ export interface OrganizationSeeds {
   readonly cidrs: readonly string[];
   readonly asns: readonly number[];
   readonly names: readonly string[];
+  /** CIDRs or addresses never to scan (optional; absent means none). */
+  readonly excludes?: readonly string[];
 }
 
 /** A stored organization. */
@@ -57,7 +59,8 @@ export interface NewObservation {
 // Both engines cap bound parameters per statement (SQLite 32766, PostgreSQL 65535).
 const ROWS_PER_STATEMENT = 500;
 
-type Executor = Db['kysely'] | Transaction<Database>;
+/** The database or a transaction on it. */
+export type Executor = Db['kysely'] | Transaction<Database>;
 
 // Random bytes are drawn in blocks: one system call per 256 ids instead of one per id.
 const RANDOM_BLOCK = Buffer.alloc(8 * 256);
@@ -73,7 +76,7 @@ let counter = 0;
  * process increasing within a millisecond; ids stay unique across processes by their 62 random
  * bits.
  */
-function timeOrderedId(): string {
+export function timeOrderedId(): string {
   let now = Date.now();
   if (now > lastMs) {
     lastMs = now;
@@ -118,6 +121,18 @@ export class AssetRepository {
     return { id: row.id, name, seeds, created_at: now };
   }
 
+  /** One organization by id or by name. */
+  async findOrganization(ref: string): Promise<Organization | undefined> {
+    const row = await this.db.kysely
+      .selectFrom('organizations')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', ref), eb('name', '=', ref)]))
+      .executeTakeFirst();
+    return row === undefined
+      ? undefined
+      : { ...row, seeds: fromJson<OrganizationSeeds>(row.seeds) };
+  }
+
   /** All organizations, by name. */
   async listOrganizations(): Promise<Organization[]> {
     const rows = await this.db.kysely
@@ -130,9 +145,10 @@ export class AssetRepository {
 
   /**
    * Upserts sightings in one transaction and returns each asset's id in input order.
-   * Sightings of the same (kind, key) in one batch are merged first.
+   * Sightings of the same (kind, key) in one batch are merged first. Given `trx`, it runs inside
+   * that transaction (the caller's all-or-nothing import, say).
    */
-  async upsertAssets(sightings: readonly AssetSighting[]): Promise<string[]> {
+  async upsertAssets(sightings: readonly AssetSighting[], trx?: Executor): Promise<string[]> {
     if (sightings.length === 0) return [];
     const merged = new Map<string, MergedSighting>();
     for (const s of sightings) {
@@ -152,7 +168,8 @@ export class AssetRepository {
     };
     // One statement is atomic by itself: wrapping it in a transaction would only add a BEGIN
     // and a COMMIT round trip per call, which is a third of the cost of small batches.
-    if (rows.length <= ROWS_PER_STATEMENT) await upsert(this.db.kysely);
+    if (trx !== undefined) await upsert(trx);
+    else if (rows.length <= ROWS_PER_STATEMENT) await upsert(this.db.kysely);
     else await this.db.kysely.transaction().execute(upsert);
     return sightings.map((s) => ids.get(`${s.kind}\u0000${s.key}`)!);
   }

@@ -9,6 +9,10 @@ import { gendataCommand } from '#src/cli/gendata.command.js';
 import { openapiCommand } from '#src/cli/openapi.command.js';
 import { workerCommand } from '#src/cli/worker.command.js';
 import { migrateCommand } from '#src/cli/migrate.command.js';
+import { scanCommand } from '#src/cli/scan.command.js';
+import { orgCommand } from '#src/cli/org.command.js';
+import { factsCommand } from '#src/cli/facts.command.js';
+import { attributionCommand } from '#src/cli/attribution.command.js';
 
 const out = (text: string): void => {
   process.stdout.write(text);
@@ -37,13 +41,21 @@ program.addCommand(attackCommand(out));
 program.addCommand(pathCommand(out, err));
 program.addCommand(gendataCommand(out));
 program.addCommand(openapiCommand(out));
-// Subcommands inherit neither exitOverride nor output settings from commander's parent.
-for (const command of program.commands) {
-  command
-    .exitOverride()
-    .configureOutput({ writeOut: out, writeErr: err })
-    .showSuggestionAfterError(true);
-}
+program.addCommand(orgCommand(out));
+program.addCommand(scanCommand(out, err));
+program.addCommand(factsCommand(out, err));
+program.addCommand(attributionCommand(out));
+// Subcommands (and theirs) inherit neither exitOverride nor output settings from their parent.
+const configure = (commands: readonly Command[]): void => {
+  for (const command of commands) {
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: out, writeErr: err })
+      .showSuggestionAfterError(true);
+    configure(command.commands);
+  }
+};
+configure(program.commands);
 
 try {
   await program.parseAsync(process.argv);

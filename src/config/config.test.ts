@@ -39,6 +39,12 @@ describe('loadConfig', () => {
       workerThreads: availableParallelism(),
       jobLeaseMs: 30_000,
       heartbeatMs: 2_000,
+      scanMaxRate: 10_000,
+      scanDefaultRate: 1_000,
+      scanMaxHosts: 65_536,
+      attributionModel: null,
+      predictOwnedThreshold: null,
+      predictCandidateThreshold: null,
     });
   });
 
@@ -74,6 +80,9 @@ describe('loadConfig', () => {
         SURFACESCAN_WORKER_THREADS: '3',
         SURFACESCAN_JOB_LEASE_MS: '5000',
         SURFACESCAN_HEARTBEAT_MS: '250',
+        SURFACESCAN_ATTRIBUTION_MODEL: '/models/m.json',
+        SURFACESCAN_PREDICT_OWNED_THRESHOLD: '0.8',
+        SURFACESCAN_PREDICT_CANDIDATE_THRESHOLD: '0.3',
       },
     );
     assert.deepEqual(config, {
@@ -93,6 +102,12 @@ describe('loadConfig', () => {
       workerThreads: 3,
       jobLeaseMs: 5000,
       heartbeatMs: 250,
+      scanMaxRate: 10_000,
+      scanDefaultRate: 1_000,
+      scanMaxHosts: 65_536,
+      attributionModel: '/models/m.json',
+      predictOwnedThreshold: 0.8,
+      predictCandidateThreshold: 0.3,
     });
   });
 
@@ -239,7 +254,7 @@ describe('loadConfig', () => {
         '--database-url must start with sqlite: or postgres://, got "mysql://root:***@db/x"',
         '--redis-url must be redis://host:port[/db] or rediss://..., got "http://cache:6379"',
         '--redis-prefix must be 1-64 letters, digits, "_", "." or "-", got "a b"',
-        '--role must be one of all, api, got "worker"',
+        '--role must be one of all, api, predict, got "worker"',
         '--queues must be comma-separated queue names, got "Bad Name"',
         '--worker-threads must be an integer from 1 to 256, got "0"',
         '--job-lease-ms must be an integer from 500 to 3600000, got "10"',

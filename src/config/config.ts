@@ -46,10 +46,22 @@ export interface Config {
   readonly jobLeaseMs: number;
   /** How often workers report to the scheduler (and renew leases, every lease/3 at most). */
   readonly heartbeatMs: number;
+  /** Probes per second a scan may ask for; also the cap of all scans one process runs. */
+  readonly scanMaxRate: number;
+  /** Probes per second of a scan that names no rate. */
+  readonly scanDefaultRate: number;
+  /** Most addresses one scan may cover. */
+  readonly scanMaxHosts: number;
+  /** Attribution model artefact for /api/v1/predict; null = the bundled model. */
+  readonly attributionModel: string | null;
+  /** Probability at or above which a pair is owned; null = the model's threshold. */
+  readonly predictOwnedThreshold: number | null;
+  /** Probability at or above which a pair is a candidate; null = the model's threshold. */
+  readonly predictCandidateThreshold: number | null;
 }
 
 /** Process roles of `surfacescan serve`. */
-export const ROLES = ['all', 'api'] as const;
+export const ROLES = ['all', 'api', 'predict'] as const;
 /** One of ROLES. */
 export type Role = (typeof ROLES)[number];
 
@@ -87,6 +99,14 @@ const parseBoolean: Parser<boolean> = (raw) => {
   if (['1', 'true', 'yes', 'on'].includes(value)) return true;
   if (['0', 'false', 'no', 'off'].includes(value)) return false;
   return { problem: `must be true or false, got ${JSON.stringify(raw)}` };
+};
+
+const probability: Parser<number | null> = (raw) => {
+  if (raw.trim() === '' || raw.trim() === 'model') return null;
+  const value = Number(raw);
+  return /^\s*[\d.]+\s*$/.test(raw) && value >= 0 && value <= 1
+    ? value
+    : { problem: `must be a probability from 0 to 1 (or "model"), got ${JSON.stringify(raw)}` };
 };
 
 const nonEmpty: Parser<string> = (raw) =>
@@ -208,7 +228,7 @@ export const SETTINGS = [
       (ROLES as readonly string[]).includes(raw.trim())
         ? (raw.trim() as Role)
         : { problem: `must be one of ${ROLES.join(', ')}, got ${JSON.stringify(raw)}` },
-    doc: 'serve: "all" runs the API and job workers in one process; "api" only the API.',
+    doc: 'serve: "all" runs the API and job workers in one process; "api" only the API; "predict" only /api/v1/predict (and health).',
   } satisfies Setting<'role'>,
   {
     key: 'queues',
@@ -252,6 +272,54 @@ export const SETTINGS = [
     parse: integer(100, 600_000),
     doc: 'How often a worker reports to the scheduler; 3 missed heartbeats and it is shown as gone.',
   } satisfies Setting<'heartbeatMs'>,
+  {
+    key: 'scanMaxRate',
+    flag: '--scan-max-rate',
+    env: 'SURFACESCAN_SCAN_MAX_RATE',
+    fallback: () => 10_000,
+    parse: integer(1, 1_000_000),
+    doc: 'Cap on probes (TCP connects) per second: what one scan may ask for, and all scans of one process together.',
+  } satisfies Setting<'scanMaxRate'>,
+  {
+    key: 'scanDefaultRate',
+    flag: '--scan-default-rate',
+    env: 'SURFACESCAN_SCAN_DEFAULT_RATE',
+    fallback: () => 1_000,
+    parse: integer(1, 1_000_000),
+    doc: 'Probes per second of a scan that names no rate (never above the cap).',
+  } satisfies Setting<'scanDefaultRate'>,
+  {
+    key: 'scanMaxHosts',
+    flag: '--scan-max-hosts',
+    env: 'SURFACESCAN_SCAN_MAX_HOSTS',
+    fallback: () => 65_536,
+    parse: integer(1, 16_777_216),
+    doc: 'Most addresses one scan may cover (a /16 by default).',
+  } satisfies Setting<'scanMaxHosts'>,
+  {
+    key: 'attributionModel',
+    flag: '--attribution-model',
+    env: 'SURFACESCAN_ATTRIBUTION_MODEL',
+    fallback: () => null,
+    parse: (raw) => (raw.trim() === '' ? null : raw.trim()),
+    doc: 'Attribution model artefact (JSON) that /api/v1/predict scores with (default: the bundled model).',
+  } satisfies Setting<'attributionModel'>,
+  {
+    key: 'predictOwnedThreshold',
+    flag: '--predict-owned-threshold',
+    env: 'SURFACESCAN_PREDICT_OWNED_THRESHOLD',
+    fallback: () => null,
+    parse: probability,
+    doc: "Probability at or above which /api/v1/predict says owned (default: the model's).",
+  } satisfies Setting<'predictOwnedThreshold'>,
+  {
+    key: 'predictCandidateThreshold',
+    flag: '--predict-candidate-threshold',
+    env: 'SURFACESCAN_PREDICT_CANDIDATE_THRESHOLD',
+    fallback: () => null,
+    parse: probability,
+    doc: "Probability at or above which /api/v1/predict says candidate (default: the model's).",
+  } satisfies Setting<'predictCandidateThreshold'>,
 ] as const;
 
 /** Raised when settings are invalid; the message lists every problem, one per line. */

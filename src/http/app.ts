@@ -23,12 +23,22 @@ import { registerCloudRoutes, type Reloader } from '#src/cloud/cloud.routes.js';
 import { registerEnvironmentsRoutes } from '#src/cloud/environments.routes.js';
 import type { Platform } from '#src/jobs/platform.js';
 import { registerJobRoutes } from '#src/jobs/jobs.routes.js';
+import { registerAssetRoutes, registerDiscoveryRoutes } from '#src/discovery/discovery.routes.js';
 import { registerSchedulerMetrics } from '#src/jobs/jobs.metrics.js';
+import { loadPolicies, type Policy } from '#src/issues/policy.model.js';
+import { IssueService } from '#src/issues/issues.service.js';
+import { registerIssueRoutes } from '#src/issues/issues.routes.js';
+import { registerWebUi } from '#src/http/static.js';
 import { DatabaseUnavailableError, describeError } from '#src/storage/database.js';
 import { isConnectionError } from '#src/storage/dialect.js';
+import { registerAttributionRoutes } from '#src/attribution/attribution.routes.js';
+import { PredictService, loadModel } from '#src/attribution/predict.service.js';
 
 /** The parts of the platform the HTTP edge uses. */
-export type HttpPlatform = Pick<Platform, 'jobs' | 'environments' | 'unreadyReason'>;
+export type HttpPlatform = Pick<
+  Platform,
+  'jobs' | 'environments' | 'unreadyReason' | 'assets' | 'scans' | 'db'
+>;
 
 /** Everything the app needs, wired by the server (or a test). */
 export interface AppDeps {
@@ -53,6 +63,10 @@ export interface AppDeps {
   readonly recordShared?: ((ms: number) => Promise<void>) | undefined;
   /** Called after an environment version is stored through the API. */
   readonly environmentStored: () => Promise<void>;
+  /** Exposure policies (remediation texts, names for search); default: the bundled ones. */
+  readonly policies?: readonly Policy[] | undefined;
+  /** Scores attribution pairs; default: the bundled model, in-process. */
+  readonly predict?: PredictService | undefined;
 }
 
 /** The app with the TypeBox type provider, so handlers get typed query and body. */
@@ -217,7 +231,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
           name: 'jobs',
           description: 'The job platform: enqueue work, follow it, see the workers.',
         },
+        {
+          name: 'issues',
+          description: 'Exposure issues: what a policy found on a service, and who works on it.',
+        },
         { name: 'ops', description: 'Health, readiness, statistics and metrics.' },
+        {
+          name: 'attribution',
+          description: 'Facts, candidate pairs and the model that says who owns each asset.',
+        },
       ],
     },
   });
@@ -293,6 +315,28 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     clock: Date.now,
   });
   registerJobRoutes(app, deps.platform.jobs);
+  const discovery = {
+    assets: deps.platform.assets,
+    scans: deps.platform.scans,
+    jobs: deps.platform.jobs,
+    db: deps.platform.db,
+    clock: Date.now,
+  };
+  registerDiscoveryRoutes(app, discovery);
+  registerAssetRoutes(app, discovery);
+  registerIssueRoutes(
+    app,
+    new IssueService(deps.platform.db.kysely, deps.policies ?? loadPolicies(), Date.now),
+  );
   registerSchedulerMetrics(deps.metrics.registry, deps.platform.jobs);
+  await registerAttributionRoutes(app, {
+    db: deps.platform.db,
+    assets: deps.platform.assets,
+    jobs: deps.platform.jobs,
+    predict: deps.predict ?? new PredictService({ model: loadModel(null), pool: null }),
+    clock: Date.now,
+  });
+  // Last: the UI answers the page routes and its assets.
+  await registerWebUi(app);
   return app;
 }

@@ -25,6 +25,11 @@ import { DatabaseUnavailableError } from '#src/storage/database.js';
 import { MigrationError, migrateDatabase } from '#src/storage/migrations.js';
 import { RedisUnavailableError } from '#src/storage/redis.js';
 import { PACKAGE_VERSION } from '#src/version.js';
+import {
+  PredictSetupError,
+  predictServiceFor,
+  startPredictServer,
+} from '#src/attribution/predict.server.js';
 
 /** A start-up failure caused by the user's input or setup: the CLI prints it and exits 2. */
 export class StartupError extends Error {
@@ -62,7 +67,8 @@ export async function asStartup<T>(work: Promise<T>): Promise<T> {
       error instanceof DatabaseUnavailableError ||
       error instanceof RedisUnavailableError ||
       error instanceof MigrationError ||
-      error instanceof UnknownQueueError
+      error instanceof UnknownQueueError ||
+      error instanceof PredictSetupError
     ) {
       throw new StartupError(error.message);
     }
@@ -156,7 +162,11 @@ async function startHttp(
     poll.unref();
   }
 
+  const predict = await asStartup(
+    Promise.resolve().then(() => predictServiceFor(config, config.workerThreads)),
+  );
   const app = await buildApp({
+    predict,
     logger,
     accessLog: config.accessLog,
     version: PACKAGE_VERSION,
@@ -171,7 +181,13 @@ async function startHttp(
     environmentStored: () =>
       source.kind === 'db' && source.version === 'latest' ? followLatest() : Promise.resolve(),
   });
-  const address = await app.listen({ host: config.host, port: config.port });
+  let address: string;
+  try {
+    address = await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await predict.close();
+    throw error;
+  }
   await platform.startWorkers();
   const info = environments.current.index.info;
   logger.info(
@@ -197,6 +213,7 @@ async function startHttp(
     close: async () => {
       clearInterval(poll);
       await app.close();
+      await predict.close();
       shared?.close();
       await platform.close(config.shutdownTimeoutMs);
     },
@@ -263,11 +280,19 @@ export async function serve(config: Config): Promise<void> {
   if (config.workers > 1 && cluster.isPrimary) {
     // Check once before forking, so a bad file or an unreachable database stops start-up with
     // one message (exit 2), and migrate once, so workers never race to create the schema.
-    const source = parseEnvironmentSource(config.cloudEnv);
-    if (source.kind === 'file')
-      await asStartup(Promise.resolve().then(() => loadEnvironmentFile(source.path)));
-    await asStartup(migrateDatabase(config.databaseUrl));
+    // A predict process has no environment and no database to check.
+    if (config.role !== 'predict') {
+      const source = parseEnvironmentSource(config.cloudEnv);
+      if (source.kind === 'file')
+        await asStartup(Promise.resolve().then(() => loadEnvironmentFile(source.path)));
+      await asStartup(migrateDatabase(config.databaseUrl));
+    }
     runPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
+    return;
+  }
+  if (config.role === 'predict') {
+    const predict = await asStartup(startPredictServer(config, logger));
+    onStopSignal(logger, config.shutdownTimeoutMs, () => predict.close());
     return;
   }
   // Workers migrate too: after the primary did, nothing is pending, and an in-memory database

@@ -3,6 +3,7 @@
  * its input (structured-cloneable in and out). Capabilities add their heavy steps here.
  */
 import { createHash } from 'node:crypto';
+import { scoreTask } from '#src/attribution/predict.service.js';
 
 /** Burns `ms` of CPU hashing, and returns the digest count; the diagnostic workload. */
 function burn(input: unknown): { digests: number } {
@@ -20,6 +21,8 @@ function burn(input: unknown): { digests: number } {
 /** Every task the pool can run. */
 export const CPU_TASKS = {
   burn,
+  /** Attribution model probabilities of a batch of pairs (features precomputed). */
+  'attribution.score': scoreTask,
 } as const satisfies Record<string, (input: unknown) => unknown>;
 
 /** A task name. */

@@ -20,6 +20,8 @@ import type { QueueBackend } from '#src/jobs/queue.js';
 import { WorkerRepository } from '#src/jobs/workers.repository.js';
 import { JobService } from '#src/jobs/jobs.service.js';
 import { JobRunner } from '#src/jobs/runner.js';
+import type { ScanService } from '#src/discovery/scan.service.js';
+import { createScanService } from '#src/discovery/discovery.wiring.js';
 import { createCpuPool, type CpuPool } from '#src/jobs/pool.js';
 
 /** An open platform. */
@@ -33,6 +35,8 @@ export interface Platform {
   readonly workers: WorkerRepository;
   readonly environments: EnvironmentRepository;
   readonly jobs: JobService;
+  /** Scans: planning (API, CLI) and shard runs (workers). */
+  readonly scans: ScanService;
   /** The job worker of this process; null in API-only processes. */
   readonly runner: JobRunner | null;
   /** Migrations this start applied (empty when the schema was current). */
@@ -102,6 +106,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
       heartbeatMs: config.heartbeatMs,
       clock: Date.now,
     });
+    const scans = createScanService(db, assets, config);
     let runner: JobRunner | null = null;
     let pool: CpuPool | null = null;
     if (options.runJobs) {
@@ -113,6 +118,8 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
         registry,
         workers,
         assets,
+        db,
+        scans,
         pool,
         logger,
         queues: config.queues,
@@ -129,6 +136,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
       workers,
       environments: new EnvironmentRepository(db),
       jobs,
+      scans,
       runner,
       migrated,
       startWorkers: async () => {

@@ -10,6 +10,8 @@ import { validationError } from '#src/http/errors.js';
 import type { Backoff, NewJob, QueueConsumption, RateLimit } from '#src/jobs/queue.js';
 import type { AssetRepository } from '#src/assets/assets.repository.js';
 import type { CpuPool } from '#src/jobs/pool.js';
+import type { Db } from '#src/storage/database.js';
+import type { ScanService } from '#src/discovery/scan.service.js';
 
 /** What a handler may use; every side effect comes in through here. */
 export interface JobContext {
@@ -22,6 +24,12 @@ export interface JobContext {
   /** Runs a CPU-heavy task in the worker-thread pool, never on this event loop. */
   readonly cpu: CpuPool;
   readonly now: () => number;
+  /** The database, for handlers whose capability keeps its own tables. */
+  readonly db: Db;
+  /** Plans and runs scans (the scan-shard job). */
+  readonly scans: ScanService;
+  /** Adds follow-up jobs (validated like the API's); a job that fans out uses it. */
+  readonly enqueue: (requests: readonly EnqueueRequest[]) => Promise<string[]>;
 }
 
 /** One job type. */

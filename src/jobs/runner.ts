@@ -11,6 +11,8 @@ import type { CpuPool } from '#src/jobs/pool.js';
 import type { Consumer, QueueBackend, RunningJob } from '#src/jobs/queue.js';
 import type { JobRegistry } from '#src/jobs/registry.js';
 import type { WorkerRepository } from '#src/jobs/workers.repository.js';
+import type { Db } from '#src/storage/database.js';
+import type { ScanService } from '#src/discovery/scan.service.js';
 
 /** What a runner needs. */
 export interface RunnerDeps {
@@ -18,6 +20,8 @@ export interface RunnerDeps {
   readonly registry: JobRegistry;
   readonly workers: WorkerRepository;
   readonly assets: AssetRepository;
+  readonly db: Db;
+  readonly scans: ScanService;
   readonly pool: CpuPool;
   readonly logger: Logger;
   /** Queues to consume; null = all. */
@@ -100,6 +104,13 @@ export class JobRunner {
           assets: this.deps.assets,
           cpu: this.deps.pool,
           now: this.clock,
+          db: this.deps.db,
+          scans: this.deps.scans,
+          enqueue: async (requests) => {
+            const jobs = this.deps.registry.prepare(requests);
+            await this.deps.backend.add(jobs);
+            return jobs.map((j) => j.id);
+          },
         }),
         timeout,
       ]);

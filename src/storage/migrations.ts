@@ -11,6 +11,8 @@ import {
   type DialectName,
 } from '#src/storage/database.js';
 import { jsonType } from '#src/storage/dialect.js';
+import { discoveryTables } from '#src/discovery/discovery.migrations.js';
+import { issueAssigneeSortIndex, issueTables } from '#src/issues/issues.migrations.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations see the schema as it was then */
 type AnyDb = Kysely<any>;
@@ -164,6 +166,49 @@ function jsonColumnsKeepText(dialect: DialectName): Migration {
     },
   };
 }
+// Facts keep their content key as id, so a re-import finds its row and only moves last_seen.
+function attributionTables(dialect: DialectName): Migration {
+  const json = jsonType(dialect);
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('facts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('value', json, (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('first_seen', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('facts_subject').on('facts').columns(['subject', 'id']).execute();
+      await db.schema.createIndex('facts_kind').on('facts').columns(['kind']).execute();
+      await db.schema
+        .createTable('attributions')
+        .addColumn('asset_id', 'text', (c) =>
+          c.notNull().references('assets.id').onDelete('cascade'),
+        )
+        .addColumn('org_id', 'text', (c) =>
+          c.notNull().references('organizations.id').onDelete('cascade'),
+        )
+        .addColumn('score', 'double precision', (c) => c.notNull())
+        .addColumn('decision', 'text', (c) => c.notNull())
+        .addColumn('reasons', json, (c) => c.notNull())
+        .addColumn('model_version', 'text', (c) => c.notNull())
+        .addColumn('decided_at', 'bigint', (c) => c.notNull())
+        .addColumn('confirmed_by', 'text')
+        .addColumn('confirmed_at', 'bigint')
+        .addColumn('confirmation', 'text')
+        .addPrimaryKeyConstraint('attributions_pk', ['asset_id', 'org_id'])
+        .execute();
+      await db.schema
+        .createIndex('attributions_org')
+        .on('attributions')
+        .columns(['org_id', 'decision'])
+        .execute();
+    },
+  };
+}
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Every migration of this version, by name (applied in name order). */
@@ -172,6 +217,10 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0001_core_tables': coreTables(dialect),
     '0002_job_tables': jobTables(dialect),
     '0003_json_columns_keep_text': jsonColumnsKeepText(dialect),
+    '0004_discovery': discoveryTables(dialect),
+    '0005_issues': issueTables(dialect),
+    '0005a_issues_assignee_sort': issueAssigneeSortIndex(),
+    '0006_attribution': attributionTables(dialect),
   };
 }
 

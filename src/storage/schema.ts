@@ -102,6 +102,152 @@ export interface CloudEnvironmentsTable {
   created_at: number;
 }
 
+/** States of a scan. */
+export const SCAN_STATES = ['running', 'completed', 'failed', 'cancelled'] as const;
+/** One of SCAN_STATES. */
+export type ScanState = (typeof SCAN_STATES)[number];
+
+export interface ScansTable {
+  id: string;
+  org_id: string;
+  /** The expanded, in-scope addresses (JSON array), in the order the permutation indexes. */
+  hosts: JsonColumn;
+  /** Compact port list, e.g. "1-1024,3306". */
+  ports: string;
+  /** Rate, concurrency, timeout, retries, parallelism, probe settings (JSON). */
+  options: JsonColumn;
+  /** Key of the probe-order permutation. */
+  seed: number;
+  probes_total: number;
+  shard_size: number;
+  shard_count: number;
+  state: ScanState;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+/** States of a scan shard: pending (not yet handed out), queued (a job exists), done. */
+export type ShardState = 'pending' | 'queued' | 'done';
+
+export interface ScanShardsTable {
+  scan_id: string;
+  shard: number;
+  state: ShardState;
+  probes_done: number;
+  open_found: number;
+  /** Times a worker started it (more than 1 after a worker died mid-shard). */
+  runs: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+export interface ServicesTable {
+  /** The service asset's id (assets.kind = 'service', key "ip:port/tcp"). */
+  id: string;
+  org_id: string | null;
+  ip: string;
+  port: number;
+  protocol: string;
+  /** open, or closed once a complete scan covering it no longer finds it. */
+  state: 'open' | 'closed';
+  service: string | null;
+  product: string | null;
+  version: string | null;
+  /** The latest ServiceFinding (JSON). */
+  finding: JsonColumn;
+  provider: string;
+  /** scan, nmap or masscan: where the latest finding came from. */
+  source: string;
+  first_seen: number;
+  last_seen: number;
+  last_scan_id: string | null;
+}
+
+/** System-owned status of an issue: active while observed, inactive once a complete scan misses it. */
+export const ISSUE_STATUSES = ['active', 'inactive'] as const;
+/** One of ISSUE_STATUSES. */
+export type IssueStatus = (typeof ISSUE_STATUSES)[number];
+
+/** User-owned progress of an issue, in workflow order. */
+export const ISSUE_PROGRESS = [
+  'new',
+  'investigating',
+  'in_progress',
+  'acceptable_risk',
+  'resolved',
+] as const;
+/** One of ISSUE_PROGRESS. */
+export type IssueProgress = (typeof ISSUE_PROGRESS)[number];
+
+export interface IssuesTable {
+  id: string;
+  org_id: string | null;
+  /** The service asset (assets.kind = 'service') the policy fired on. */
+  service_id: string;
+  policy_id: string;
+  title: string;
+  /** critical, high, medium or low. */
+  priority: string;
+  /** critical 4 ... low 1: sorting by severity rather than by name. */
+  priority_rank: number;
+  status: IssueStatus;
+  progress: IssueProgress;
+  assignee: string | null;
+  ip: string;
+  port: number;
+  provider: string;
+  /** The finding's values that made the policy fire (JSON object). */
+  evidence: JsonColumn;
+  first_added: number;
+  /** Only ever moves forward. */
+  last_observed: number;
+  status_changed_at: number;
+  updated_at: number;
+}
+
+export interface IssueHistoryTable {
+  id: string;
+  issue_id: string;
+  at: number;
+  /** "system" for the lifecycle, else the user named by the API request. */
+  actor: string;
+  /** status, progress or assignee. */
+  field: string;
+  from_value: string | null;
+  to_value: string | null;
+}
+
+export interface FactsTable {
+  /** The content key (kind, subject, source, value): equal facts share one row. */
+  id: string;
+  kind: string;
+  /** The asset the fact is about: a host name, an IP, a CIDR or sha256:HEX. */
+  subject: string;
+  value: JsonColumn;
+  source: string;
+  first_seen: number;
+  last_seen: number;
+}
+
+export interface AttributionsTable {
+  asset_id: string;
+  org_id: string;
+  /** Probability that the organization owns the asset. */
+  score: number;
+  /** owned | candidate | not_owned */
+  decision: string;
+  /** The evidence behind the score (JSON array). */
+  reasons: JsonColumn;
+  model_version: string;
+  decided_at: number;
+  confirmed_by: string | null;
+  confirmed_at: number | null;
+  /** An analyst's verdict: owned | not_owned, or null. */
+  confirmation: string | null;
+}
+
 /** Every table. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -110,4 +256,11 @@ export interface Database {
   jobs: JobsTable;
   workers: WorkersTable;
   cloud_environments: CloudEnvironmentsTable;
+  scans: ScansTable;
+  scan_shards: ScanShardsTable;
+  services: ServicesTable;
+  issues: IssuesTable;
+  issue_history: IssueHistoryTable;
+  facts: FactsTable;
+  attributions: AttributionsTable;
 }
