@@ -16,7 +16,7 @@ export interface CpuPool {
 /** A piscina pool of `threads` threads (started on demand, kept while busy). */
 export function createCpuPool(threads: number): CpuPool {
   const pool = new Piscina({
-    filename: new URL('./pool.worker.js', import.meta.url).href,
+    filename: new URL('./pool.loader.cjs', import.meta.url).href,
     minThreads: Math.min(1, threads),
     maxThreads: threads,
     idleTimeout: 30_000,
