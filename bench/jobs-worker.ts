@@ -11,7 +11,8 @@
  * Prints "ready" once it takes jobs; on SIGTERM it stops gracefully and prints its CPU time as
  * "cpu <user ms> <system ms>" before exiting.
  */
-import { createScanService } from '#src/discovery/discovery.wiring.js';
+import { createScanService, loadScanCapabilities } from '#src/discovery/discovery.wiring.js';
+import { loadPolicies } from '#src/issues/policy.model.js';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { connectDatabase } from '#src/storage/database.js';
@@ -43,7 +44,12 @@ const runner = new JobRunner({
   workers: new WorkerRepository(db),
   assets,
   db,
-  scans: createScanService(db, assets, { scanMaxRate: 1, scanDefaultRate: 1, scanMaxHosts: 1 }),
+  scans: createScanService(
+    db,
+    assets,
+    { scanMaxRate: 1, scanDefaultRate: 1, scanMaxHosts: 1 },
+    await loadScanCapabilities(loadPolicies()),
+  ),
   pool,
   logger,
   queues,

@@ -14,6 +14,9 @@ import { launchBrowser, openPage, screenshot } from './helpers/browser.js';
 async function listener(): Promise<{ server: Server; port: number }> {
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
+    // Read (and drop) what the probes send: a socket nobody reads never sees the client's FIN,
+    // so it would stay open and keep server.close() from calling back.
+    socket.resume();
     socket.end('220 inventory test ready\r\n');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

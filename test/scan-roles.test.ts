@@ -27,6 +27,9 @@ const listeners: Server[] = [];
 async function listen(): Promise<number> {
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
+    // Read (and drop) what the probes send: a socket nobody reads never sees the client's FIN,
+    // so it would stay open and keep server.close() from calling back.
+    socket.resume();
     socket.end('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n');
   });
   listeners.push(server);
@@ -98,11 +101,11 @@ describe('scan shards run by worker processes', () => {
     assert.equal(done.probesDone, done.probesTotal);
     assert.ok(done.shardRestarts >= 1, JSON.stringify(done));
     const services = (await getJson(`${base}/api/v1/services?port=${String(port)}`)).body as {
-      items: { port: number; state: string }[];
+      items: { port: number; state: string; service?: string; product?: string }[];
     };
     assert.deepEqual(
-      services.items.map((s) => [s.port, s.state]),
-      [[port, 'open']],
+      services.items.map((s) => [s.port, s.state, s.service, s.product]),
+      [[port, 'open', 'ssh', 'OpenSSH']],
     );
     survivor.child.kill('SIGTERM');
     assert.equal((await exitWithin(survivor)).code, 0);
@@ -145,10 +148,13 @@ describe('surfacescan scan (no server)', () => {
       env(),
     );
     assert.equal(json.code, 0, json.stderr);
-    const parsed = JSON.parse(json.stdout) as { services: { port: number }[] };
+    const parsed = JSON.parse(json.stdout) as {
+      services: { port: number; service?: string; product?: string; version?: string }[];
+    };
+    // The listener's banner is identified by the bundled fingerprint database.
     assert.deepEqual(
-      parsed.services.map((s) => s.port),
-      [port],
+      parsed.services.map((s) => [s.port, s.service, s.product, s.version]),
+      [[port, 'ssh', 'OpenSSH', '9.2p1']],
     );
   });
 

@@ -3,7 +3,8 @@
  * SURFACESCAN_TEST_POSTGRES_URL is set) a real PostgreSQL database. Each test gets a scratch
  * database of its own and drops it afterwards.
  */
-import { createScanService } from '#src/discovery/discovery.wiring.js';
+import { createScanService, loadScanCapabilities } from '#src/discovery/discovery.wiring.js';
+import { loadPolicies } from '#src/issues/policy.model.js';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -749,6 +750,7 @@ for (const engine of engines()) {
 
     it('run twice with the same job id, it writes each observation once', async () => {
       const assets = new AssetRepository(s.db);
+      const capabilities = await loadScanCapabilities(loadPolicies());
       const cpu: CpuPool = {
         threads: 0,
         run: () => Promise.reject(new Error('assets.ingest needs no CPU pool')),
@@ -762,11 +764,12 @@ for (const engine of engines()) {
         cpu,
         now: () => T,
         db: s.db,
-        scans: createScanService(s.db, assets, {
-          scanMaxRate: 1,
-          scanDefaultRate: 1,
-          scanMaxHosts: 1,
-        }),
+        scans: createScanService(
+          s.db,
+          assets,
+          { scanMaxRate: 1, scanDefaultRate: 1, scanMaxHosts: 1 },
+          capabilities,
+        ),
         enqueue: () => Promise.reject(new Error('assets.ingest enqueues nothing')),
       });
       const payload = {

@@ -14,7 +14,8 @@ import { asStartup } from '#src/http/server.js';
 import { connectDatabase } from '#src/storage/database.js';
 import { migrate } from '#src/storage/migrations.js';
 import { RateLimiter } from '#src/discovery/connect-scan.js';
-import { createScanService } from '#src/discovery/discovery.wiring.js';
+import { createScanService, loadScanCapabilities } from '#src/discovery/discovery.wiring.js';
+import { loadPolicies } from '#src/issues/policy.model.js';
 import type { ScanService } from '#src/discovery/scan.service.js';
 
 /** Options of the scan command as commander hands them over. */
@@ -68,7 +69,12 @@ export function scanCommand(
     const db = await asStartup(connectDatabase(config.databaseUrl));
     try {
       await asStartup(migrate(db));
-      const scans = createScanService(db, new AssetRepository(db), config);
+      const scans = createScanService(
+        db,
+        new AssetRepository(db),
+        config,
+        await loadScanCapabilities(loadPolicies()),
+      );
       let scan;
       try {
         scan = await scans.plan({

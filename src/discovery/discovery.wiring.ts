@@ -6,9 +6,13 @@ import { lookup } from 'node:dns/promises';
 import type { AssetRepository } from '#src/assets/assets.repository.js';
 import type { Config } from '#src/config/config.js';
 import type { Db } from '#src/storage/database.js';
+import { loadFingerprints, type FingerprintDb } from '#src/discovery/fingerprint.model.js';
+import { identifyService, type ProbeOptions } from '#src/discovery/probe.service.js';
+import { loadProviderIndex } from '#src/discovery/provider.data.js';
+import type { ProviderIndex } from '#src/discovery/provider.model.js';
 import { ScanService, type ScanHooks } from '#src/discovery/scan.service.js';
 import { reconcileIssues } from '#src/issues/issues.service.js';
-import { loadPolicies, type Policy } from '#src/issues/policy.model.js';
+import type { Policy } from '#src/issues/policy.model.js';
 
 /** Resolves a host name to all its addresses. */
 async function resolveAll(hostname: string): Promise<string[]> {
@@ -16,11 +20,30 @@ async function resolveAll(hostname: string): Promise<string[]> {
   return answers.map((a) => a.address);
 }
 
-/** The hooks of a real deployment. */
-export function defaultScanHooks(policies: readonly Policy[] = loadPolicies()): ScanHooks {
+/** What the hooks of a real deployment are built from; each loaded once per process. */
+export interface ScanCapabilities {
+  readonly policies: readonly Policy[];
+  readonly fingerprints: FingerprintDb;
+  readonly providers: ProviderIndex;
+  /** Probe time and size limits (the defaults of identifyService when absent). */
+  readonly probe?: Omit<ProbeOptions, 'fingerprints' | 'signal'>;
+}
+
+/** Loads the bundled fingerprint database and cloud ranges. */
+export async function loadScanCapabilities(policies: readonly Policy[]): Promise<ScanCapabilities> {
   return {
-    identify: (target) => Promise.resolve({ ip: target.ip, port: target.port, protocol: 'tcp' }),
-    providerOf: () => 'On Prem',
+    policies,
+    fingerprints: loadFingerprints(),
+    providers: await loadProviderIndex(),
+  };
+}
+
+/** The hooks of a real deployment. */
+export function defaultScanHooks(capabilities: ScanCapabilities): ScanHooks {
+  const { policies, fingerprints, providers, probe } = capabilities;
+  return {
+    identify: (target, signal) => identifyService(target, { ...probe, fingerprints, signal }),
+    providerOf: (ip) => providers.lookup(ip),
     reconcile: (trx, input) => reconcileIssues(trx, { ...input, policies }),
     resolve: resolveAll,
   };
@@ -31,9 +54,9 @@ export function createScanService(
   db: Db,
   assets: AssetRepository,
   config: Pick<Config, 'scanMaxRate' | 'scanDefaultRate' | 'scanMaxHosts'>,
-  hooks: ScanHooks = defaultScanHooks(),
+  capabilities: ScanCapabilities,
 ): ScanService {
-  return new ScanService(db, assets, hooks, {
+  return new ScanService(db, assets, defaultScanHooks(capabilities), {
     maxRate: config.scanMaxRate,
     defaultRate: config.scanDefaultRate,
     maxHosts: config.scanMaxHosts,

@@ -25,7 +25,6 @@ import type { Platform } from '#src/jobs/platform.js';
 import { registerJobRoutes } from '#src/jobs/jobs.routes.js';
 import { registerAssetRoutes, registerDiscoveryRoutes } from '#src/discovery/discovery.routes.js';
 import { registerSchedulerMetrics } from '#src/jobs/jobs.metrics.js';
-import { loadPolicies, type Policy } from '#src/issues/policy.model.js';
 import { IssueService } from '#src/issues/issues.service.js';
 import { registerIssueRoutes } from '#src/issues/issues.routes.js';
 import { registerWebUi } from '#src/http/static.js';
@@ -37,7 +36,7 @@ import { PredictService, loadModel } from '#src/attribution/predict.service.js';
 /** The parts of the platform the HTTP edge uses. */
 export type HttpPlatform = Pick<
   Platform,
-  'jobs' | 'environments' | 'unreadyReason' | 'assets' | 'scans' | 'db'
+  'jobs' | 'environments' | 'unreadyReason' | 'assets' | 'scans' | 'db' | 'policies'
 >;
 
 /** Everything the app needs, wired by the server (or a test). */
@@ -63,8 +62,6 @@ export interface AppDeps {
   readonly recordShared?: ((ms: number) => Promise<void>) | undefined;
   /** Called after an environment version is stored through the API. */
   readonly environmentStored: () => Promise<void>;
-  /** Exposure policies (remediation texts, names for search); default: the bundled ones. */
-  readonly policies?: readonly Policy[] | undefined;
   /** Scores attribution pairs; default: the bundled model, in-process. */
   readonly predict?: PredictService | undefined;
 }
@@ -326,7 +323,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerAssetRoutes(app, discovery);
   registerIssueRoutes(
     app,
-    new IssueService(deps.platform.db.kysely, deps.policies ?? loadPolicies(), Date.now),
+    new IssueService(deps.platform.db.kysely, deps.platform.policies, Date.now),
   );
   registerSchedulerMetrics(deps.metrics.registry, deps.platform.jobs);
   await registerAttributionRoutes(app, {

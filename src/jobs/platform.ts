@@ -21,7 +21,8 @@ import { WorkerRepository } from '#src/jobs/workers.repository.js';
 import { JobService } from '#src/jobs/jobs.service.js';
 import { JobRunner } from '#src/jobs/runner.js';
 import type { ScanService } from '#src/discovery/scan.service.js';
-import { createScanService } from '#src/discovery/discovery.wiring.js';
+import { createScanService, loadScanCapabilities } from '#src/discovery/discovery.wiring.js';
+import { loadPolicies, type Policy } from '#src/issues/policy.model.js';
 import { createCpuPool, type CpuPool } from '#src/jobs/pool.js';
 
 /** An open platform. */
@@ -37,6 +38,8 @@ export interface Platform {
   readonly jobs: JobService;
   /** Scans: planning (API, CLI) and shard runs (workers). */
   readonly scans: ScanService;
+  /** The issue policies, loaded once per process (scans raise issues, the API lists them). */
+  readonly policies: readonly Policy[];
   /** The job worker of this process; null in API-only processes. */
   readonly runner: JobRunner | null;
   /** Migrations this start applied (empty when the schema was current). */
@@ -106,7 +109,8 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
       heartbeatMs: config.heartbeatMs,
       clock: Date.now,
     });
-    const scans = createScanService(db, assets, config);
+    const policies = loadPolicies();
+    const scans = createScanService(db, assets, config, await loadScanCapabilities(policies));
     let runner: JobRunner | null = null;
     let pool: CpuPool | null = null;
     if (options.runJobs) {
@@ -137,6 +141,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
       environments: new EnvironmentRepository(db),
       jobs,
       scans,
+      policies,
       runner,
       migrated,
       startWorkers: async () => {
