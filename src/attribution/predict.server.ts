@@ -14,9 +14,10 @@ import { createCpuPool } from '#src/jobs/pool.js';
 import { registerPredictRoute } from '#src/attribution/attribution.routes.js';
 import { ModelFileError, PredictService, loadModel } from '#src/attribution/predict.service.js';
 import type { Thresholds } from '#src/attribution/model.js';
+import { StartupError } from '#src/startup-error.js';
 
 /** A model or threshold setting that cannot be used: the CLI reports it and exits 2. */
-export class PredictSetupError extends Error {
+export class PredictSetupError extends StartupError {
   constructor(message: string) {
     super(message);
     this.name = 'PredictSetupError';

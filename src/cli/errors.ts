@@ -2,7 +2,7 @@
 import { CommanderError } from 'commander';
 import { ConfigError } from '#src/config/config.js';
 import { EnvironmentError } from '#src/cloud/environment.loader.js';
-import { StartupError } from '#src/http/server.js';
+import { StartupError } from '#src/startup-error.js';
 
 /** Bad input from the user (flags, files, ids): exit code 2. */
 export class UsageError extends Error {

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
 import { UsageError } from '#src/cli/errors.js';
-import { asStartup } from '#src/http/server.js';
 import { connectDatabase } from '#src/storage/database.js';
 import { migrate } from '#src/storage/migrations.js';
 import {
@@ -61,9 +60,9 @@ export function factsCommand(
         for (const p of parsed.problems)
           writeError(`surfacescan: ${file}:${String(p.line)}: skipped: ${p.message}\n`);
       }
-      const db = await asStartup(connectDatabase(config.databaseUrl));
+      const db = await connectDatabase(config.databaseUrl);
       try {
-        await asStartup(migrate(db));
+        await migrate(db);
         const report = await new FactRepository(db).importFacts(parsed.facts);
         write(
           `${file} (${parsed.format}): ${String(report.received)} facts, ${String(report.added)} new, ` +

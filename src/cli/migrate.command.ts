@@ -1,7 +1,6 @@
 /** `surfacescan migrate`: applies pending database migrations (idempotent) and exits. */
 import { Command } from 'commander';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
-import { asStartup } from '#src/http/server.js';
 import { migrateDatabase } from '#src/storage/migrations.js';
 
 /** Builds the migrate command. */
@@ -13,7 +12,7 @@ export function migrateCommand(write: (text: string) => void): Command {
   addSettingOptions(command, ['databaseUrl']);
   command.action(async (options: Record<string, string | boolean | undefined>) => {
     const config = configFromOptions(options);
-    const report = await asStartup(migrateDatabase(config.databaseUrl));
+    const report = await migrateDatabase(config.databaseUrl);
     write(
       report.applied.length === 0
         ? `${report.label}: up to date (${String(report.total)} migrations)\n`

@@ -6,7 +6,6 @@ import { Command } from 'commander';
 import { AssetRepository } from '#src/assets/assets.repository.js';
 import { UsageError } from '#src/cli/errors.js';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
-import { asStartup } from '#src/http/server.js';
 import { connectDatabase, type Db } from '#src/storage/database.js';
 import { isUniqueViolation } from '#src/storage/dialect.js';
 import { migrate } from '#src/storage/migrations.js';
@@ -21,9 +20,9 @@ const collect = (value: string, previous: string[]): string[] => [
 ];
 
 async function withDb<T>(url: string, run: (db: Db) => Promise<T>): Promise<T> {
-  const db = await asStartup(connectDatabase(url));
+  const db = await connectDatabase(url);
   try {
-    await asStartup(migrate(db));
+    await migrate(db);
     return await run(db);
   } finally {
     await db.close();

@@ -10,7 +10,6 @@ import { AssetRepository } from '#src/assets/assets.repository.js';
 import { UsageError } from '#src/cli/errors.js';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
 import { AppError } from '#src/http/errors.js';
-import { asStartup } from '#src/http/server.js';
 import { connectDatabase } from '#src/storage/database.js';
 import { migrate } from '#src/storage/migrations.js';
 import { RateLimiter } from '#src/discovery/connect-scan.js';
@@ -66,9 +65,9 @@ export function scanCommand(
     const concurrency = whole('concurrency', options.concurrency);
     const timeoutMs = whole('timeout-ms', options.timeoutMs);
     const retries = whole('retries', options.retries);
-    const db = await asStartup(connectDatabase(config.databaseUrl));
+    const db = await connectDatabase(config.databaseUrl);
     try {
-      await asStartup(migrate(db));
+      await migrate(db);
       const scans = createScanService(
         db,
         new AssetRepository(db),

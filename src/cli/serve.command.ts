@@ -1,6 +1,5 @@
 /** `surfacescan serve`: the API, and (with --role all, the default) job workers, on one port. */
 import { Command } from 'commander';
-import { serve } from '#src/http/server.js';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
 
 /** Builds the serve command; every setting is a flag, documented with its variable and default. */
@@ -12,7 +11,10 @@ export function serveCommand(): Command {
   );
   addSettingOptions(command);
   command.action(async (options: Record<string, string | boolean | undefined>) => {
-    await serve(configFromOptions(options));
+    const config = configFromOptions(options);
+    // Loaded here, not at the top: the server's modules cost the other commands ~0.5 s of start.
+    const { serve } = await import('#src/http/server.js');
+    await serve(config);
   });
   return command;
 }

@@ -4,8 +4,6 @@
  */
 import { Command } from 'commander';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
-import { asStartup, makeLogger, onStopSignal } from '#src/http/server.js';
-import { openPlatform } from '#src/jobs/platform.js';
 
 const WORKER_SETTINGS = [
   'databaseUrl',
@@ -29,8 +27,11 @@ export function workerCommand(): Command {
   addSettingOptions(command, WORKER_SETTINGS);
   command.action(async (options: Record<string, string | boolean | undefined>) => {
     const config = configFromOptions(options);
+    // Loaded here, not at the top, so that other commands start without the platform's modules.
+    const { makeLogger, onStopSignal } = await import('#src/http/server.js');
+    const { openPlatform } = await import('#src/jobs/platform.js');
     const logger = makeLogger(config);
-    const platform = await asStartup(openPlatform({ config, logger, runJobs: true }));
+    const platform = await openPlatform({ config, logger, runJobs: true });
     await platform.startWorkers();
     logger.info(
       {

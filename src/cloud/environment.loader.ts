@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { jsonErrorOffset } from '#src/cloud/json-position.js';
 import type { CloudEnvironment, FwId, FwRule, Vm, VmId } from '#src/cloud/environment.model.js';
+import { StartupError } from '#src/startup-error.js';
 
 /** Why an environment could not be loaded; the message names the source and the JSON path. */
-export class EnvironmentError extends Error {
+export class EnvironmentError extends StartupError {
   constructor(message: string) {
     super(message);
     this.name = 'EnvironmentError';

@@ -12,7 +12,7 @@ import { HttpMetrics } from '#src/http/metrics.js';
 import { RequestStats } from '#src/http/stats.js';
 import { SharedStats } from '#src/http/shared-stats.js';
 import { EnvironmentService } from '#src/cloud/environment.service.js';
-import { EnvironmentError, loadEnvironmentFile } from '#src/cloud/environment.loader.js';
+import { loadEnvironmentFile } from '#src/cloud/environment.loader.js';
 import {
   environmentReader,
   parseEnvironmentSource,
@@ -20,24 +20,9 @@ import {
 } from '#src/cloud/environment.source.js';
 import type { Reloader } from '#src/cloud/cloud.routes.js';
 import { openPlatform, type Platform } from '#src/jobs/platform.js';
-import { UnknownQueueError } from '#src/jobs/registry.js';
-import { DatabaseUnavailableError } from '#src/storage/database.js';
-import { MigrationError, migrateDatabase } from '#src/storage/migrations.js';
-import { RedisUnavailableError } from '#src/storage/redis.js';
+import { migrateDatabase } from '#src/storage/migrations.js';
 import { PACKAGE_VERSION } from '#src/version.js';
-import {
-  PredictSetupError,
-  predictServiceFor,
-  startPredictServer,
-} from '#src/attribution/predict.server.js';
-
-/** A start-up failure caused by the user's input or setup: the CLI prints it and exits 2. */
-export class StartupError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StartupError';
-  }
-}
+import { predictServiceFor, startPredictServer } from '#src/attribution/predict.server.js';
 
 /** A running server, for tests that start it in-process. */
 export interface RunningServer {
@@ -55,25 +40,6 @@ const DB_POLL_MS = 2000;
 /** The process logger. */
 export function makeLogger(config: Config): Logger {
   return pino({ level: config.logLevel, base: { pid: process.pid } });
-}
-
-/** Turns the engines' start-up failures into StartupError (one message, exit 2). */
-export async function asStartup<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (
-      error instanceof EnvironmentError ||
-      error instanceof DatabaseUnavailableError ||
-      error instanceof RedisUnavailableError ||
-      error instanceof MigrationError ||
-      error instanceof UnknownQueueError ||
-      error instanceof PredictSetupError
-    ) {
-      throw new StartupError(error.message);
-    }
-    throw error;
-  }
 }
 
 /** Builds and starts one HTTP server process (single-process mode or a cluster worker). */
@@ -95,21 +61,14 @@ export async function startServer(
   };
   // A bad file stops start-up before any engine is touched; db sources need the database.
   const fromFile =
-    source.kind === 'file'
-      ? await asStartup(
-          Promise.resolve().then(() => EnvironmentService.openSync(config.cloudEnv, serviceDeps)),
-        )
-      : undefined;
-  platform = await asStartup(
-    openPlatform({
-      config,
-      logger,
-      runJobs: config.role === 'all',
-    }),
-  );
+    source.kind === 'file' ? EnvironmentService.openSync(config.cloudEnv, serviceDeps) : undefined;
+  platform = await openPlatform({
+    config,
+    logger,
+    runJobs: config.role === 'all',
+  });
   try {
-    const environments =
-      fromFile ?? (await asStartup(EnvironmentService.open(config.cloudEnv, serviceDeps)));
+    const environments = fromFile ?? (await EnvironmentService.open(config.cloudEnv, serviceDeps));
     return await startHttp(config, logger, platform, environments, source);
   } catch (error) {
     await platform.close(0);
@@ -162,9 +121,7 @@ async function startHttp(
     poll.unref();
   }
 
-  const predict = await asStartup(
-    Promise.resolve().then(() => predictServiceFor(config, config.workerThreads)),
-  );
+  const predict = predictServiceFor(config, config.workerThreads);
   const app = await buildApp({
     predict,
     logger,
@@ -283,15 +240,14 @@ export async function serve(config: Config): Promise<void> {
     // A predict process has no environment and no database to check.
     if (config.role !== 'predict') {
       const source = parseEnvironmentSource(config.cloudEnv);
-      if (source.kind === 'file')
-        await asStartup(Promise.resolve().then(() => loadEnvironmentFile(source.path)));
-      await asStartup(migrateDatabase(config.databaseUrl));
+      if (source.kind === 'file') loadEnvironmentFile(source.path);
+      await migrateDatabase(config.databaseUrl);
     }
     runPrimary({ workers: config.workers, logger, shutdownTimeoutMs: config.shutdownTimeoutMs });
     return;
   }
   if (config.role === 'predict') {
-    const predict = await asStartup(startPredictServer(config, logger));
+    const predict = await startPredictServer(config, logger);
     onStopSignal(logger, config.shutdownTimeoutMs, () => predict.close());
     return;
   }

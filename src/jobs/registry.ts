@@ -12,6 +12,7 @@ import type { AssetRepository } from '#src/assets/assets.repository.js';
 import type { CpuPool } from '#src/jobs/pool.js';
 import type { Db } from '#src/storage/database.js';
 import type { ScanService } from '#src/discovery/scan.service.js';
+import { StartupError } from '#src/startup-error.js';
 
 /** What a handler may use; every side effect comes in through here. */
 export interface JobContext {
@@ -67,7 +68,7 @@ export interface EnqueueRequest {
 }
 
 /** A queue name that no job type has (a typo in --queues, say). */
-export class UnknownQueueError extends Error {
+export class UnknownQueueError extends StartupError {
   constructor(message: string) {
     super(message);
     this.name = 'UnknownQueueError';

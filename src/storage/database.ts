@@ -16,6 +16,7 @@ import {
 } from 'kysely';
 import { parseDatabaseUrl, redactUrl } from '#src/storage/database-url.js';
 import type { Database } from '#src/storage/schema.js';
+import { StartupError } from '#src/startup-error.js';
 
 /** Which engine a Db runs on. */
 export type DialectName = 'sqlite' | 'postgres';
@@ -32,7 +33,7 @@ export interface Db {
 }
 
 /** The database cannot be reached or opened. */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends StartupError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'DatabaseUnavailableError';

@@ -13,6 +13,7 @@ import {
 import { jsonType } from '#src/storage/dialect.js';
 import { discoveryTables } from '#src/discovery/discovery.migrations.js';
 import { issueAssigneeSortIndex, issueTables } from '#src/issues/issues.migrations.js';
+import { StartupError } from '#src/startup-error.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations see the schema as it was then */
 type AnyDb = Kysely<any>;
@@ -231,7 +232,7 @@ export interface MigrationReport {
 }
 
 /** Raised when a migration fails; nothing of the run was kept. */
-export class MigrationError extends Error {
+export class MigrationError extends StartupError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'MigrationError';

@@ -5,9 +5,10 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { describeError } from '#src/storage/database.js';
+import { StartupError } from '#src/startup-error.js';
 
 /** Redis cannot be reached at start-up. */
-export class RedisUnavailableError extends Error {
+export class RedisUnavailableError extends StartupError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'RedisUnavailableError';
