@@ -11,12 +11,12 @@ import { isUniqueViolation } from '#src/storage/dialect.js';
 import type { JobService } from '#src/jobs/jobs.service.js';
 import { shardJobs } from '#src/discovery/discovery.jobs.js';
 import {
-  CursorError,
   getAsset,
   listAssets,
   type AssetRow,
   type ServiceRecord,
 } from '#src/discovery/discovery.repository.js';
+import { CursorError } from '#src/discovery/paging.js';
 import type { Db } from '#src/storage/database.js';
 import {
   NewOrganization,
