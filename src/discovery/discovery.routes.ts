@@ -79,6 +79,20 @@ export function serviceAnswer(s: ServiceRecord) {
   };
 }
 
+/** The observation history of an asset or service: where each fact came from, and when. */
+const Observations = Type.Array(
+  Type.Object({
+    source: Type.String(),
+    observedAt: Type.String({ format: 'date-time' }),
+    data: Type.Unknown(),
+  }),
+);
+
+/** An observation as the detail routes show it. */
+function observationAnswer(o: { source: string; observed_at: number; data: unknown }) {
+  return { source: o.source, observedAt: iso(o.observed_at), data: o.data };
+}
+
 function assetAnswer(a: AssetRow) {
   return { ...a, firstSeen: iso(a.firstSeen), lastSeen: iso(a.lastSeen) };
 }
@@ -292,13 +306,7 @@ export function registerDiscoveryRoutes(app: App, deps: DiscoveryRouteDeps): voi
           200: Type.Intersect([
             ServiceAnswer,
             Type.Object({
-              observations: Type.Array(
-                Type.Object({
-                  source: Type.String(),
-                  observedAt: Type.String({ format: 'date-time' }),
-                  data: Type.Unknown(),
-                }),
-              ),
+              observations: Observations,
             }),
           ]),
           404: ErrorBody,
@@ -313,11 +321,7 @@ export function registerDiscoveryRoutes(app: App, deps: DiscoveryRouteDeps): voi
       const observations = await assets.observationsOf(service.id);
       return {
         ...serviceAnswer(service),
-        observations: observations.map((o) => ({
-          source: o.source,
-          observedAt: iso(o.observed_at),
-          data: o.data,
-        })),
+        observations: observations.map(observationAnswer),
       };
     },
   );
@@ -366,13 +370,7 @@ export function registerAssetRoutes(app: App, deps: DiscoveryRouteDeps): void {
           200: Type.Intersect([
             AssetAnswer,
             Type.Object({
-              observations: Type.Array(
-                Type.Object({
-                  source: Type.String(),
-                  observedAt: Type.String({ format: 'date-time' }),
-                  data: Type.Unknown(),
-                }),
-              ),
+              observations: Observations,
               services: Type.Array(ServiceAnswer),
             }),
           ]),
@@ -394,11 +392,7 @@ export function registerAssetRoutes(app: App, deps: DiscoveryRouteDeps): void {
             : [];
       return {
         ...assetAnswer(asset),
-        observations: observations.map((o) => ({
-          source: o.source,
-          observedAt: iso(o.observed_at),
-          data: o.data,
-        })),
+        observations: observations.map(observationAnswer),
         services: services.map(serviceAnswer),
       };
     },
