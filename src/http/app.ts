@@ -7,6 +7,8 @@ import Fastify, {
   LogController,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type FastifySchemaValidationError,
   type onSendHookHandler,
 } from 'fastify';
@@ -93,6 +95,58 @@ function codeForStatus(status: number): ErrorCode {
   }
 }
 
+/**
+ * The one error mapping: an AppError as it is, an engine that is away as 503 unavailable, a
+ * status Fastify or a plugin chose as its stable code, anything else as a logged 500 that
+ * shows no internals. The predict-only server uses it too.
+ */
+export function sendError(
+  error: FastifyError | AppError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (error instanceof AppError) {
+    return reply.status(error.status).send({ error: { code: error.code, message: error.message } });
+  }
+  // A backing engine (database, Redis) is away: the request may be retried later, and the
+  // service recovers by itself when the engine returns.
+  if (error instanceof DatabaseUnavailableError || isConnectionError(error)) {
+    request.log.warn(
+      { err: describeError(error), url: request.url },
+      'backing service unavailable',
+    );
+    return reply.status(503).send({
+      error: {
+        code: 'unavailable',
+        message: `a backing service is unavailable, try again later: ${describeError(error)}`,
+      },
+    });
+  }
+  const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+  if (status >= 500) {
+    request.log.error({ err: error, reqId: request.id, url: request.url }, 'unhandled error');
+    return reply.status(500).send({
+      error: {
+        code: 'internal_error',
+        message: 'internal error; the server log has the details',
+      },
+    });
+  }
+  return reply
+    .status(status)
+    .send({ error: { code: codeForStatus(status), message: error.message } });
+}
+
+/** The 404 of a path no route serves. */
+export function sendNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply.status(404).send({
+    error: {
+      code: 'not_found',
+      message: `no such endpoint: ${request.method} ${request.url.split('?')[0] ?? ''}`,
+    },
+  });
+}
+
 /** Builds the app; call `ready()` or `listen()` on the result. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
@@ -166,52 +220,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     route.onSend = [countAs(route.url), ...existing];
   });
 
-  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    if (error instanceof AppError) {
-      return reply
-        .status(error.status)
-        .send({ error: { code: error.code, message: error.message } });
-    }
-    // A backing engine (database, Redis) is away: the request may be retried later, and the
-    // service recovers by itself when the engine returns.
-    if (error instanceof DatabaseUnavailableError || isConnectionError(error)) {
-      request.log.warn(
-        { err: describeError(error), url: request.url },
-        'backing service unavailable',
-      );
-      return reply.status(503).send({
-        error: {
-          code: 'unavailable',
-          message: `a backing service is unavailable, try again later: ${describeError(error)}`,
-        },
-      });
-    }
-    const status =
-      error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) {
-      request.log.error({ err: error, reqId: request.id, url: request.url }, 'unhandled error');
-      return reply.status(500).send({
-        error: {
-          code: 'internal_error',
-          message: 'internal error; the server log has the details',
-        },
-      });
-    }
-    return reply
-      .status(status)
-      .send({ error: { code: codeForStatus(status), message: error.message } });
-  });
+  app.setErrorHandler(sendError);
 
   // Fastify runs every lifecycle hook given here, though its types only declare two.
   const notFoundOptions = { onSend: countAs('(unmatched)') } as object as { preValidation?: never };
-  app.setNotFoundHandler(notFoundOptions, (request, reply) =>
-    reply.status(404).send({
-      error: {
-        code: 'not_found',
-        message: `no such endpoint: ${request.method} ${request.url.split('?')[0] ?? ''}`,
-      },
-    }),
-  );
+  app.setNotFoundHandler(notFoundOptions, sendNotFound);
 
   await app.register(swagger, {
     openapi: {
