@@ -4,11 +4,11 @@
  * history, idempotent by id), and the services row (the latest state, for listing).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AssetRepository, Executor } from '#src/assets/assets.repository.js';
 import type { Db } from '#src/storage/database.js';
 import { fromJson, toJson } from '#src/storage/dialect.js';
-import type { ScanState, ShardState } from '#src/storage/schema.js';
+import type { AssetsTable, ScanState, ShardState } from '#src/storage/schema.js';
 import type { FindingSource, ServiceFinding } from '#src/discovery/discovery.model.js';
 import { pageByLastSeen, type LastSeenPage } from '#src/discovery/paging.js';
 
@@ -551,15 +551,7 @@ export async function listAssets(
         sql<string>`${`%${escapeLike(filter.q!.toLowerCase())}%`} escape '\\'`,
       ),
     );
-  return pageByLastSeen(base, filter, (r) => ({
-    id: r.id,
-    kind: r.kind,
-    key: r.key,
-    orgId: r.org_id,
-    provider: r.provider,
-    firstSeen: r.first_seen,
-    lastSeen: r.last_seen,
-  }));
+  return pageByLastSeen(base, filter, toAsset);
 }
 
 /** One asset by id. */
@@ -569,17 +561,19 @@ export async function getAsset(db: Db, id: string): Promise<AssetRow | undefined
     .selectAll()
     .where('id', '=', id)
     .executeTakeFirst();
-  return r === undefined
-    ? undefined
-    : {
-        id: r.id,
-        kind: r.kind,
-        key: r.key,
-        orgId: r.org_id,
-        provider: r.provider,
-        firstSeen: r.first_seen,
-        lastSeen: r.last_seen,
-      };
+  return r === undefined ? undefined : toAsset(r);
+}
+
+function toAsset(r: Selectable<AssetsTable>): AssetRow {
+  return {
+    id: r.id,
+    kind: r.kind,
+    key: r.key,
+    orgId: r.org_id,
+    provider: r.provider,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+  };
 }
 
 /** Escapes LIKE wildcards (the pattern uses backslash as its escape character). */
