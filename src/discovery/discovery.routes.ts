@@ -278,20 +278,17 @@ export function registerDiscoveryRoutes(app: App, deps: DiscoveryRouteDeps): voi
     async (request) => {
       const query = request.query;
       const orgId = await orgIdOf(assets, query.org);
-      try {
-        const page = await scans.repository.listServices({
+      const page = await pagedBy(() =>
+        scans.repository.listServices({
           ...(orgId === undefined ? {} : { orgId }),
           ...(query.state === undefined ? {} : { state: query.state }),
           ...(query.q === undefined ? {} : { q: query.q }),
           ...(query.port === undefined ? {} : { port: query.port }),
           ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
           limit: query.limit ?? 50,
-        });
-        return { ...page, items: page.items.map(serviceAnswer) };
-      } catch (error) {
-        if (error instanceof CursorError) throw validationError(`cursor: ${error.message}`);
-        throw error;
-      }
+        }),
+      );
+      return { ...page, items: page.items.map(serviceAnswer) };
     },
   );
 
@@ -343,19 +340,16 @@ export function registerAssetRoutes(app: App, deps: DiscoveryRouteDeps): void {
     async (request) => {
       const query = request.query;
       const orgId = await orgIdOf(assets, query.org);
-      try {
-        const page = await listAssets(db, {
+      const page = await pagedBy(() =>
+        listAssets(db, {
           ...(query.kind === undefined ? {} : { kind: query.kind }),
           ...(query.q === undefined ? {} : { q: query.q }),
           ...(orgId === undefined ? {} : { orgId }),
           ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
           limit: query.limit ?? 50,
-        });
-        return { ...page, items: page.items.map(assetAnswer) };
-      } catch (error) {
-        if (error instanceof CursorError) throw validationError(`cursor: ${error.message}`);
-        throw error;
-      }
+        }),
+      );
+      return { ...page, items: page.items.map(assetAnswer) };
     },
   );
 
@@ -397,6 +391,16 @@ export function registerAssetRoutes(app: App, deps: DiscoveryRouteDeps): void {
       };
     },
   );
+}
+
+/** Runs a paged listing; a cursor this API did not hand out is a 400. */
+async function pagedBy<T>(list: () => Promise<T>): Promise<T> {
+  try {
+    return await list();
+  } catch (error) {
+    if (error instanceof CursorError) throw validationError(`cursor: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The id of an organization named by id or name; 404 when there is none. */
