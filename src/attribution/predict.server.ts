@@ -7,7 +7,8 @@ import Fastify, { LogController } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config/config.js';
-import { sendError, sendNotFound, type App } from '#src/http/app.js';
+import type { App } from '#src/http/app.js';
+import { errorHandler, sendNotFound } from '#src/http/error-handler.js';
 import { HealthAnswer } from '#src/http/http.schema.js';
 import { createCpuPool } from '#src/jobs/pool.js';
 import { registerPredictRoute } from '#src/attribution/attribution.routes.js';
@@ -68,7 +69,7 @@ export async function startPredictServer(config: Config, logger: Logger): Promis
       );
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setErrorHandler(sendError);
+  app.setErrorHandler(errorHandler());
   app.setNotFoundHandler(sendNotFound);
   app.get('/healthz', { schema: { response: { 200: HealthAnswer } } }, () => ({ status: 'ok' }));
   registerPredictRoute(app, predict);
