@@ -12,72 +12,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ServiceFinding } from '#src/discovery/discovery.model.js';
 import { loadConfig } from '#src/config/config.js';
 import { startServer } from '#src/http/server.js';
 import { connectDatabase } from '#src/storage/database.js';
 import { migrate } from '#src/storage/migrations.js';
-import { AssetRepository } from '#src/assets/assets.repository.js';
-import { loadPolicies } from '#src/issues/policy.model.js';
-import { reconcileIssues } from '#src/issues/issues.service.js';
+import { seedIssues } from '../test/helpers/seed.js';
 import { int, machine, median, ms, quantile, table, wholeNumber } from './common.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const ISSUES = wholeNumber('BENCH_ISSUES', 100_000, 1000);
 const REPEAT = wholeNumber('BENCH_REPEAT', 30, 1);
 const BATCH = 10_000;
-const PROVIDERS = ['AWS', 'GCP', 'Azure', 'Hetzner', 'OVH'];
-const DAY = 86_400_000;
-
-/** One finding per index, spread over four policies of different priority. */
-function findingFor(i: number): ServiceFinding {
-  const ip = `10.${String((i >> 16) & 255)}.${String((i >> 8) & 255)}.${String(i & 255)}`;
-  switch (i % 4) {
-    case 0:
-      return { ip, port: 23, protocol: 'tcp', service: 'telnet' };
-    case 1:
-      return { ip, port: 6379, protocol: 'tcp', service: 'redis', extra: { auth: 'none' } };
-    case 2:
-      return { ip, port: 3306, protocol: 'tcp', service: 'mysql' };
-    default:
-      return { ip, port: 22, protocol: 'tcp', service: 'ssh' };
-  }
-}
 
 async function seed(url: string): Promise<{ seconds: number }> {
   const db = await connectDatabase(url);
   try {
     await migrate(db);
-    const assets = new AssetRepository(db);
-    const policies = loadPolicies();
-    const now = Date.now();
-    let spent = 0;
-    for (let start = 0; start < ISSUES; start += BATCH) {
-      const findings = Array.from({ length: Math.min(BATCH, ISSUES - start) }, (_, k) =>
-        findingFor(start + k),
-      );
-      const ids = await assets.upsertAssets(
-        findings.map((f) => ({
-          kind: 'service' as const,
-          key: `${f.ip}:${String(f.port)}/tcp`,
-          seenAt: now,
-        })),
-      );
-      const began = performance.now();
-      await db.kysely.transaction().execute((trx) =>
-        reconcileIssues(trx, {
-          orgId: null,
-          observedAt: now - ((start / BATCH) % 30) * DAY,
-          findings: findings.map((finding, k) => ({
-            serviceId: ids[k]!,
-            finding,
-            provider: PROVIDERS[(start + k) % PROVIDERS.length]!,
-          })),
-          policies,
-        }),
-      );
-      spent += performance.now() - began;
-    }
+    const spent = await seedIssues(db, { count: ISSUES, batch: BATCH, days: 30 });
     // Some user activity, so the assignee and progress sorts have something to order.
     await db.kysely
       .updateTable('issues')

@@ -3,12 +3,12 @@
  * the model scales on its own behind a reverse proxy. It opens no database and no queue; scoring
  * runs in its worker-thread pool.
  */
-import Fastify, { LogController, type FastifyError } from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import type { Config } from '#src/config/config.js';
 import type { App } from '#src/http/app.js';
-import { AppError } from '#src/http/errors.js';
+import { errorHandler, sendNotFound } from '#src/http/error-handler.js';
 import { HealthAnswer } from '#src/http/http.schema.js';
 import { createCpuPool } from '#src/jobs/pool.js';
 import { registerPredictRoute } from '#src/attribution/attribution.routes.js';
@@ -70,38 +70,8 @@ export async function startPredictServer(config: Config, logger: Logger): Promis
       );
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    if (error instanceof AppError)
-      return reply
-        .status(error.status)
-        .send({ error: { code: error.code, message: error.message } });
-    const status =
-      error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) {
-      request.log.error({ err: error }, 'unhandled error');
-      return reply.status(500).send({
-        error: {
-          code: 'internal_error',
-          message: 'internal error; the server log has the details',
-        },
-      });
-    }
-    const code =
-      status === 413
-        ? 'payload_too_large'
-        : status === 415
-          ? 'unsupported_media_type'
-          : 'validation_error';
-    return reply.status(status).send({ error: { code, message: error.message } });
-  });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      error: {
-        code: 'not_found',
-        message: `no such endpoint: ${request.method} ${request.url.split('?')[0] ?? ''}`,
-      },
-    }),
-  );
+  app.setErrorHandler(errorHandler());
+  app.setNotFoundHandler(sendNotFound);
   app.get('/healthz', { schema: { response: { 200: HealthAnswer } } }, () => ({ status: 'ok' }));
   registerPredictRoute(app, predict);
   const url = await app.listen({ host: config.host, port: config.port });

@@ -4,12 +4,13 @@
  * history, idempotent by id), and the services row (the latest state, for listing).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AssetRepository, Executor } from '#src/assets/assets.repository.js';
 import type { Db } from '#src/storage/database.js';
 import { fromJson, toJson } from '#src/storage/dialect.js';
-import type { ScanState, ShardState } from '#src/storage/schema.js';
+import type { AssetsTable, ScanState, ShardState } from '#src/storage/schema.js';
 import type { FindingSource, ServiceFinding } from '#src/discovery/discovery.model.js';
+import { pageByLastSeen, type LastSeenPage } from '#src/discovery/paging.js';
 
 /** Scan settings kept with the scan (every shard reads them). */
 export interface ScanOptions {
@@ -503,9 +504,7 @@ export class DiscoveryRepository {
   }
 
   /** Services, most recently seen first, with keyset paging and a total. */
-  async listServices(
-    filter: ServiceFilter,
-  ): Promise<{ items: ServiceRecord[]; nextCursor: string | null; total: number }> {
+  async listServices(filter: ServiceFilter): Promise<LastSeenPage<ServiceRecord>> {
     const base = this.db.kysely
       .selectFrom('services')
       .$if(filter.orgId !== undefined, (q) => q.where('org_id', '=', filter.orgId!))
@@ -521,34 +520,7 @@ export class DiscoveryRepository {
           ]),
         );
       });
-    const total = await base
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
-    const rows = await base
-      .selectAll()
-      .$if(after !== undefined, (q) =>
-        q.where((eb) =>
-          eb.or([
-            eb('last_seen', '<', after![0]),
-            eb.and([eb('last_seen', '=', after![0]), eb('id', '<', after![1])]),
-          ]),
-        ),
-      )
-      .orderBy('last_seen', 'desc')
-      .orderBy('id', 'desc')
-      .limit(filter.limit + 1)
-      .execute();
-    const items = rows.slice(0, filter.limit).map(toService);
-    const last = items.at(-1);
-    return {
-      items,
-      nextCursor:
-        rows.length > filter.limit && last !== undefined
-          ? encodeCursor([last.lastSeen, last.id])
-          : null,
-      total: total.n,
-    };
+    return pageByLastSeen(base, filter, toService);
   }
 }
 
@@ -567,7 +539,7 @@ export interface AssetRow {
 export async function listAssets(
   db: Db,
   filter: { kind?: string; q?: string; orgId?: string; limit: number; cursor?: string },
-): Promise<{ items: AssetRow[]; nextCursor: string | null; total: number }> {
+): Promise<LastSeenPage<AssetRow>> {
   const base = db.kysely
     .selectFrom('assets')
     .$if(filter.kind !== undefined, (q) => q.where('kind', '=', filter.kind as never))
@@ -579,42 +551,7 @@ export async function listAssets(
         sql<string>`${`%${escapeLike(filter.q!.toLowerCase())}%`} escape '\\'`,
       ),
     );
-  const total = await base
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
-  const rows = await base
-    .selectAll()
-    .$if(after !== undefined, (q) =>
-      q.where((eb) =>
-        eb.or([
-          eb('last_seen', '<', after![0]),
-          eb.and([eb('last_seen', '=', after![0]), eb('id', '<', after![1])]),
-        ]),
-      ),
-    )
-    .orderBy('last_seen', 'desc')
-    .orderBy('id', 'desc')
-    .limit(filter.limit + 1)
-    .execute();
-  const items = rows.slice(0, filter.limit).map((r) => ({
-    id: r.id,
-    kind: r.kind,
-    key: r.key,
-    orgId: r.org_id,
-    provider: r.provider,
-    firstSeen: r.first_seen,
-    lastSeen: r.last_seen,
-  }));
-  const last = items.at(-1);
-  return {
-    items,
-    nextCursor:
-      rows.length > filter.limit && last !== undefined
-        ? encodeCursor([last.lastSeen, last.id])
-        : null,
-    total: total.n,
-  };
+  return pageByLastSeen(base, filter, toAsset);
 }
 
 /** One asset by id. */
@@ -624,38 +561,19 @@ export async function getAsset(db: Db, id: string): Promise<AssetRow | undefined
     .selectAll()
     .where('id', '=', id)
     .executeTakeFirst();
-  return r === undefined
-    ? undefined
-    : {
-        id: r.id,
-        kind: r.kind,
-        key: r.key,
-        orgId: r.org_id,
-        provider: r.provider,
-        firstSeen: r.first_seen,
-        lastSeen: r.last_seen,
-      };
+  return r === undefined ? undefined : toAsset(r);
 }
 
-/** A malformed paging cursor. */
-export class CursorError extends Error {}
-
-/** Opaque cursor text of a keyset position. */
-export function encodeCursor(position: readonly [number, string]): string {
-  return Buffer.from(JSON.stringify(position)).toString('base64url');
-}
-
-/** The keyset position in a cursor; throws CursorError when it is not one of ours. */
-export function decodeCursor(cursor: string): [number, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // fall through
-  }
-  throw new CursorError('the cursor is not one this API handed out');
+function toAsset(r: Selectable<AssetsTable>): AssetRow {
+  return {
+    id: r.id,
+    kind: r.kind,
+    key: r.key,
+    orgId: r.org_id,
+    provider: r.provider,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+  };
 }
 
 /** Escapes LIKE wildcards (the pattern uses backslash as its escape character). */

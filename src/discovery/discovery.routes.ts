@@ -11,12 +11,12 @@ import { isUniqueViolation } from '#src/storage/dialect.js';
 import type { JobService } from '#src/jobs/jobs.service.js';
 import { shardJobs } from '#src/discovery/discovery.jobs.js';
 import {
-  CursorError,
   getAsset,
   listAssets,
   type AssetRow,
   type ServiceRecord,
 } from '#src/discovery/discovery.repository.js';
+import { CursorError } from '#src/discovery/paging.js';
 import type { Db } from '#src/storage/database.js';
 import {
   NewOrganization,
@@ -77,6 +77,20 @@ export function serviceAnswer(s: ServiceRecord) {
     lastSeen: iso(s.lastSeen),
     finding: s.finding,
   };
+}
+
+/** The observation history of an asset or service: where each fact came from, and when. */
+const Observations = Type.Array(
+  Type.Object({
+    source: Type.String(),
+    observedAt: Type.String({ format: 'date-time' }),
+    data: Type.Unknown(),
+  }),
+);
+
+/** An observation as the detail routes show it. */
+function observationAnswer(o: { source: string; observed_at: number; data: unknown }) {
+  return { source: o.source, observedAt: iso(o.observed_at), data: o.data };
 }
 
 function assetAnswer(a: AssetRow) {
@@ -264,20 +278,17 @@ export function registerDiscoveryRoutes(app: App, deps: DiscoveryRouteDeps): voi
     async (request) => {
       const query = request.query;
       const orgId = await orgIdOf(assets, query.org);
-      try {
-        const page = await scans.repository.listServices({
+      const page = await pagedBy(() =>
+        scans.repository.listServices({
           ...(orgId === undefined ? {} : { orgId }),
           ...(query.state === undefined ? {} : { state: query.state }),
           ...(query.q === undefined ? {} : { q: query.q }),
           ...(query.port === undefined ? {} : { port: query.port }),
           ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
           limit: query.limit ?? 50,
-        });
-        return { ...page, items: page.items.map(serviceAnswer) };
-      } catch (error) {
-        if (error instanceof CursorError) throw validationError(`cursor: ${error.message}`);
-        throw error;
-      }
+        }),
+      );
+      return { ...page, items: page.items.map(serviceAnswer) };
     },
   );
 
@@ -292,13 +303,7 @@ export function registerDiscoveryRoutes(app: App, deps: DiscoveryRouteDeps): voi
           200: Type.Intersect([
             ServiceAnswer,
             Type.Object({
-              observations: Type.Array(
-                Type.Object({
-                  source: Type.String(),
-                  observedAt: Type.String({ format: 'date-time' }),
-                  data: Type.Unknown(),
-                }),
-              ),
+              observations: Observations,
             }),
           ]),
           404: ErrorBody,
@@ -313,11 +318,7 @@ export function registerDiscoveryRoutes(app: App, deps: DiscoveryRouteDeps): voi
       const observations = await assets.observationsOf(service.id);
       return {
         ...serviceAnswer(service),
-        observations: observations.map((o) => ({
-          source: o.source,
-          observedAt: iso(o.observed_at),
-          data: o.data,
-        })),
+        observations: observations.map(observationAnswer),
       };
     },
   );
@@ -339,19 +340,16 @@ export function registerAssetRoutes(app: App, deps: DiscoveryRouteDeps): void {
     async (request) => {
       const query = request.query;
       const orgId = await orgIdOf(assets, query.org);
-      try {
-        const page = await listAssets(db, {
+      const page = await pagedBy(() =>
+        listAssets(db, {
           ...(query.kind === undefined ? {} : { kind: query.kind }),
           ...(query.q === undefined ? {} : { q: query.q }),
           ...(orgId === undefined ? {} : { orgId }),
           ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
           limit: query.limit ?? 50,
-        });
-        return { ...page, items: page.items.map(assetAnswer) };
-      } catch (error) {
-        if (error instanceof CursorError) throw validationError(`cursor: ${error.message}`);
-        throw error;
-      }
+        }),
+      );
+      return { ...page, items: page.items.map(assetAnswer) };
     },
   );
 
@@ -366,13 +364,7 @@ export function registerAssetRoutes(app: App, deps: DiscoveryRouteDeps): void {
           200: Type.Intersect([
             AssetAnswer,
             Type.Object({
-              observations: Type.Array(
-                Type.Object({
-                  source: Type.String(),
-                  observedAt: Type.String({ format: 'date-time' }),
-                  data: Type.Unknown(),
-                }),
-              ),
+              observations: Observations,
               services: Type.Array(ServiceAnswer),
             }),
           ]),
@@ -394,15 +386,21 @@ export function registerAssetRoutes(app: App, deps: DiscoveryRouteDeps): void {
             : [];
       return {
         ...assetAnswer(asset),
-        observations: observations.map((o) => ({
-          source: o.source,
-          observedAt: iso(o.observed_at),
-          data: o.data,
-        })),
+        observations: observations.map(observationAnswer),
         services: services.map(serviceAnswer),
       };
     },
   );
+}
+
+/** Runs a paged listing; a cursor this API did not hand out is a 400. */
+async function pagedBy<T>(list: () => Promise<T>): Promise<T> {
+  try {
+    return await list();
+  } catch (error) {
+    if (error instanceof CursorError) throw validationError(`cursor: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The id of an organization named by id or name; 404 when there is none. */

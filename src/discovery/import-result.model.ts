@@ -3,7 +3,6 @@
  * importers are pure: text in, ImportResult out, or an ImportFormatError and nothing else, so a
  * truncated file can never be half stored.
  */
-import ipaddr from 'ipaddr.js';
 import type { ServiceFinding } from '#src/discovery/discovery.model.js';
 
 /** The file formats the importers read. */
@@ -78,14 +77,6 @@ export function assertImportSize(length: number): void {
       `import is too large: ${String(length)} bytes, the limit is 256 MiB (${String(MAX_IMPORT_BYTES)} bytes)`,
     );
   }
-}
-
-/** Canonical text of an IPv4 (dotted quad only) or IPv6 address, or undefined if it is not one.
- * ipaddr.parse alone would accept "127.1" and "0x7f.0.0.1", which no scanner writes. */
-export function canonicalIp(text: string): string | undefined {
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text).toString();
-  if (text.includes(':') && ipaddr.IPv6.isValid(text)) return ipaddr.IPv6.parse(text).toString();
-  return undefined;
 }
 
 /** True for a TCP/UDP port number. */

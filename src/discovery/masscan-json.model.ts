@@ -14,7 +14,6 @@ import { jsonErrorOffset } from '#src/cloud/json-position.js';
 import {
   ImportFormatError,
   assertImportSize,
-  canonicalIp,
   compact,
   isPort,
   lineColumnAt,
@@ -22,6 +21,7 @@ import {
   type ImportResult,
   type ImportedHost,
 } from '#src/discovery/import-result.model.js';
+import { canonicalIp } from '#src/discovery/ip.model.js';
 
 /** masscan's banner module names where nmap's service vocabulary differs. */
 const SERVICE_NAMES: Readonly<Record<string, string>> = {

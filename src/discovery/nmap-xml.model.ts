@@ -14,13 +14,13 @@ import { cpeTo23 } from '#src/discovery/cpe.model.js';
 import {
   ImportFormatError,
   assertImportSize,
-  canonicalIp,
   compact,
   isPort,
   printableBanner,
   type ImportResult,
   type ImportedHost,
 } from '#src/discovery/import-result.model.js';
+import { canonicalIp } from '#src/discovery/ip.model.js';
 
 interface ScriptState {
   output: string;

@@ -5,7 +5,6 @@
  */
 import Fastify, {
   LogController,
-  type FastifyError,
   type FastifyInstance,
   type FastifySchemaValidationError,
   type onSendHookHandler,
@@ -14,7 +13,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
-import { AppError, type ErrorCode } from '#src/http/errors.js';
+import { AppError } from '#src/http/errors.js';
+import { errorHandler, sendNotFound } from '#src/http/error-handler.js';
 import { ErrorBody, HealthAnswer, StatsAnswer } from '#src/http/http.schema.js';
 import type { HttpMetrics } from '#src/http/metrics.js';
 import type { RequestStats, StatsSource } from '#src/http/stats.js';
@@ -74,24 +74,6 @@ export type App = FastifyInstance<
   Logger,
   TypeBoxTypeProvider
 >;
-
-/** Maps a status Fastify or a plugin chose to one of our stable codes. */
-function codeForStatus(status: number): ErrorCode {
-  switch (status) {
-    case 404:
-      return 'not_found';
-    case 409:
-      return 'conflict';
-    case 413:
-      return 'payload_too_large';
-    case 415:
-      return 'unsupported_media_type';
-    case 503:
-      return 'unavailable';
-    default:
-      return status >= 500 ? 'internal_error' : 'validation_error';
-  }
-}
 
 /** Builds the app; call `ready()` or `listen()` on the result. */
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -166,52 +148,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     route.onSend = [countAs(route.url), ...existing];
   });
 
-  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    if (error instanceof AppError) {
-      return reply
-        .status(error.status)
-        .send({ error: { code: error.code, message: error.message } });
-    }
-    // A backing engine (database, Redis) is away: the request may be retried later, and the
-    // service recovers by itself when the engine returns.
-    if (error instanceof DatabaseUnavailableError || isConnectionError(error)) {
-      request.log.warn(
-        { err: describeError(error), url: request.url },
-        'backing service unavailable',
-      );
-      return reply.status(503).send({
-        error: {
-          code: 'unavailable',
-          message: `a backing service is unavailable, try again later: ${describeError(error)}`,
-        },
-      });
-    }
-    const status =
-      error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) {
-      request.log.error({ err: error, reqId: request.id, url: request.url }, 'unhandled error');
-      return reply.status(500).send({
-        error: {
-          code: 'internal_error',
-          message: 'internal error; the server log has the details',
-        },
-      });
-    }
-    return reply
-      .status(status)
-      .send({ error: { code: codeForStatus(status), message: error.message } });
-  });
+  app.setErrorHandler(
+    errorHandler((error) =>
+      // A backing engine (database, Redis) is away: the request may be retried later, and the
+      // service recovers by itself when the engine returns.
+      error instanceof DatabaseUnavailableError || isConnectionError(error)
+        ? describeError(error)
+        : undefined,
+    ),
+  );
 
   // Fastify runs every lifecycle hook given here, though its types only declare two.
   const notFoundOptions = { onSend: countAs('(unmatched)') } as object as { preValidation?: never };
-  app.setNotFoundHandler(notFoundOptions, (request, reply) =>
-    reply.status(404).send({
-      error: {
-        code: 'not_found',
-        message: `no such endpoint: ${request.method} ${request.url.split('?')[0] ?? ''}`,
-      },
-    }),
-  );
+  app.setNotFoundHandler(notFoundOptions, sendNotFound);
 
   await app.register(swagger, {
     openapi: {

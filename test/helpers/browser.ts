@@ -6,13 +6,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { AssetRepository } from '#src/assets/assets.repository.js';
-import type { ServiceFinding } from '#src/discovery/discovery.model.js';
-import { reconcileIssues } from '#src/issues/issues.service.js';
-import { loadPolicies } from '#src/issues/policy.model.js';
 import { connectDatabase } from '#src/storage/database.js';
 import { migrateDatabase } from '#src/storage/migrations.js';
 import { REPO_ROOT } from './cli.js';
+import { seedIssues } from './seed.js';
 
 /** Where Debian installs Chromium (.ci/run installs it when missing). */
 export const CHROMIUM = process.env['SURFACESCAN_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -99,24 +96,6 @@ export interface SeededUi {
   readonly cloudTarget?: { vm: string; from: string } | undefined;
 }
 
-/** One finding per index, spread over policies of different priorities. */
-function findingFor(i: number): ServiceFinding {
-  const ip = `10.${String((i >> 16) & 255)}.${String((i >> 8) & 255)}.${String(i & 255)}`;
-  switch (i % 4) {
-    case 0:
-      return { ip, port: 23, protocol: 'tcp', service: 'telnet' };
-    case 1:
-      return { ip, port: 6379, protocol: 'tcp', service: 'redis', extra: { auth: 'none' } };
-    case 2:
-      return { ip, port: 3306, protocol: 'tcp', service: 'mysql' };
-    default:
-      return { ip, port: 22, protocol: 'tcp', service: 'ssh' };
-  }
-}
-
-const PROVIDERS = ['AWS', 'GCP', 'Azure', 'Hetzner', 'OVH'];
-const DAY = 86_400_000;
-
 /**
  * Prepares the database at `url` (migrated) with `issues` issues opened through the real
  * lifecycle (service assets upserted, then reconcileIssues with the bundled policies), spread
@@ -127,35 +106,12 @@ export async function seedUiData(url: string, issues: number): Promise<SeededUi>
   if (issues === 0) return {};
   const db = await connectDatabase(url);
   try {
-    const assets = new AssetRepository(db);
-    const policies = loadPolicies();
-    const now = Date.now();
     // About two weeks of batches, each observed a day earlier, so the trend chart has a shape.
-    const batch = Math.min(2500, Math.max(100, Math.ceil(issues / 14)));
-    for (let start = 0; start < issues; start += batch) {
-      const findings = Array.from({ length: Math.min(batch, issues - start) }, (_, k) =>
-        findingFor(start + k),
-      );
-      const ids = await assets.upsertAssets(
-        findings.map((f) => ({
-          kind: 'service' as const,
-          key: `${f.ip}:${String(f.port)}/tcp`,
-          seenAt: now,
-        })),
-      );
-      await db.kysely.transaction().execute((trx) =>
-        reconcileIssues(trx, {
-          orgId: null,
-          observedAt: now - ((start / batch) % 14) * DAY,
-          findings: findings.map((finding, k) => ({
-            serviceId: ids[k]!,
-            finding,
-            provider: PROVIDERS[(start + k) % PROVIDERS.length]!,
-          })),
-          policies,
-        }),
-      );
-    }
+    await seedIssues(db, {
+      count: issues,
+      batch: Math.min(2500, Math.max(100, Math.ceil(issues / 14))),
+      days: 14,
+    });
     const first = await db.kysely.selectFrom('issues').select('id').limit(1).executeTakeFirst();
     return { issueId: first?.id };
   } finally {

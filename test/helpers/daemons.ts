@@ -27,7 +27,15 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import { freePort, postgresBinDir } from './private-engines.js';
+import {
+  THROWAWAY_POSTGRES_SETTINGS,
+  accepts,
+  freePort,
+  postgresBinDir,
+  redisServerArgs,
+  userIds,
+  waitFor,
+} from './private-engines.js';
 
 const run = promisify(execFile);
 
@@ -141,27 +149,6 @@ const line =
     return text.includes('\n') ? ready(text) : undefined;
   };
 
-/** Whether something accepts TCP connections on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(1000);
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => {
-      done(true);
-    });
-    socket.once('error', () => {
-      done(false);
-    });
-    socket.once('timeout', () => {
-      done(false);
-    });
-  });
-}
-
 /** PostgreSQL's StartupMessage (protocol 3.0) for user postgres, database postgres. */
 function postgresStartup(): Buffer {
   const body = Buffer.from('user\0postgres\0database\0postgres\0\0', 'latin1');
@@ -204,15 +191,6 @@ interface Recipe {
 
 const isRoot = (): boolean => process.getuid?.() === 0;
 
-/** The numeric uid and gid of a system user, via id(1). */
-async function userIds(user: string): Promise<{ uid: number; gid: number }> {
-  const [uid, gid] = await Promise.all([
-    run('id', ['-u', user]).then((r) => Number(r.stdout.trim())),
-    run('id', ['-g', user]).then((r) => Number(r.stdout.trim())),
-  ]);
-  return { uid, gid };
-}
-
 /** Whether an executable exists: an absolute path, or a name on PATH. */
 function hasBinary(binary: string): boolean {
   if (binary.startsWith('/')) return existsSync(binary);
@@ -227,20 +205,7 @@ const httpReady = line((text) => text.startsWith('HTTP/1.'));
 
 /** redis-server on the port, keeping nothing on disk. */
 function redisLaunch(dir: string, port: number, password: string | undefined): Launch {
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--daemonize',
-    'no',
-    '--dir',
-    dir,
-  ];
+  const args = redisServerArgs(port, dir);
   if (password !== undefined) args.push('--requirepass', password);
   return {
     command: 'redis-server',
@@ -521,13 +486,7 @@ const RECIPES: Record<DaemonKind, Recipe> = {
           dir,
           '-c',
           'listen_addresses=127.0.0.1',
-          // A throwaway cluster: durability is not worth the disk time on a loaded machine.
-          '-c',
-          'fsync=off',
-          '-c',
-          'synchronous_commit=off',
-          '-c',
-          'full_page_writes=off',
+          ...THROWAWAY_POSTGRES_SETTINGS.flatMap((setting) => ['-c', setting]),
         ],
         ...(user === undefined ? {} : { user }),
         // Fast shutdown: SIGTERM ("smart") would wait for connected clients to leave.
@@ -648,11 +607,6 @@ function hookExit(): void {
   }
 }
 
-const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
-
 class Instance implements Daemon {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -709,20 +663,22 @@ class Instance implements Daemon {
       return undefined;
     });
 
-    const deadline = Date.now() + (this.launch.readySeconds ?? 30) * 1000;
-    for (;;) {
-      if (failure !== undefined) {
-        throw new Error(`${this.kind} ${failure} at start-up; its output:\n${this.log()}`);
-      }
-      if (await this.launch.ready(this.port)) return;
-      if (Date.now() > deadline) {
-        await this.stop().catch(() => undefined);
-        throw new Error(
-          `${this.kind} did not answer its greeting on 127.0.0.1:${String(this.port)} within ` +
-            `${String(this.launch.readySeconds ?? 30)} s; its output:\n${this.log()}`,
-        );
-      }
-      await sleep(100);
+    try {
+      await waitFor(
+        async () => {
+          if (failure !== undefined) throw new Error(`${this.kind} ${failure} at start-up`);
+          return this.launch.ready(this.port);
+        },
+        (this.launch.readySeconds ?? 30) * 1000,
+        `${this.kind} did not answer its greeting on 127.0.0.1:${String(this.port)}`,
+        100,
+      );
+    } catch (error) {
+      // A daemon that came up but stayed silent is stopped; one that died is gone already.
+      if (failure === undefined) await this.stop().catch(() => undefined);
+      throw new Error(`${(error as Error).message}; its output:\n${this.log()}`, {
+        cause: error,
+      });
     }
   }
 
@@ -740,13 +696,11 @@ class Instance implements Daemon {
       signalGroup(pid, 'SIGKILL', true);
     }
     this.child = undefined;
-    const deadline = Date.now() + 20_000;
-    while (await accepts(this.port)) {
-      if (Date.now() > deadline) {
-        throw new Error(`${this.kind} stopped, but 127.0.0.1:${String(this.port)} still accepts`);
-      }
-      await sleep(50);
-    }
+    await waitFor(
+      async () => !(await accepts(this.port)),
+      20_000,
+      `${this.kind} stopped, but 127.0.0.1:${String(this.port)} still accepted connections`,
+    );
   }
 
   async close(): Promise<void> {

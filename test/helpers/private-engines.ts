@@ -27,17 +27,22 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Polls `probe` until it returns true; rejects with `what` after timeoutMs. */
-async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, what: string) {
+/** Polls `probe` every intervalMs until it returns true; rejects with `what` after timeoutMs. */
+export async function waitFor(
+  probe: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`${what} within ${String(timeoutMs)} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
-function accepts(port: number): Promise<boolean> {
+export function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.setTimeout(1000);
@@ -81,13 +86,21 @@ export function postgresBinDir(): string | undefined {
 }
 
 /** The numeric uid and gid of a system user, via id(1). */
-async function userIds(user: string): Promise<{ uid: number; gid: number }> {
+export async function userIds(user: string): Promise<{ uid: number; gid: number }> {
   const [uid, gid] = await Promise.all([
     run('id', ['-u', user]).then((r) => Number(r.stdout.trim())),
     run('id', ['-g', user]).then((r) => Number(r.stdout.trim())),
   ]);
   return { uid, gid };
 }
+
+/** Server settings of a throwaway cluster: durability is not worth the disk time on a loaded
+ * machine. */
+export const THROWAWAY_POSTGRES_SETTINGS = [
+  'fsync=off',
+  'synchronous_commit=off',
+  'full_page_writes=off',
+] as const;
 
 /** A PostgreSQL cluster in a temp dir, run by the test. */
 export class PrivatePostgres {
@@ -159,10 +172,7 @@ export class PrivatePostgres {
       `-p ${String(this.port)}`,
       '-c listen_addresses=127.0.0.1',
       `-k ${this.dir}`,
-      // A throwaway cluster: durability is not worth the disk time on a loaded machine.
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
+      ...THROWAWAY_POSTGRES_SETTINGS.map((setting) => `-c ${setting}`),
     ].join(' ');
     await this.asOwner('pg_ctl', [
       'start',
@@ -225,6 +235,25 @@ export async function redisServerAvailable(): Promise<boolean> {
   }
 }
 
+/** redis-server arguments: 127.0.0.1:port, in the foreground, nothing kept on disk, `dir` as
+ * its working directory. */
+export function redisServerArgs(port: number, dir: string): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--dir',
+    dir,
+  ];
+}
+
 /** Sends PING over a raw socket; true when the answer is +PONG. */
 function pong(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -273,25 +302,10 @@ export class PrivateRedis {
   /** Starts a fresh, empty server on the same port and waits until it answers PING. */
   async start(): Promise<void> {
     if (this.child !== undefined) throw new Error('redis-server is running already');
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--daemonize',
-        'no',
-        // Its cwd is wherever the test runs: make sure it never writes a dump there.
-        '--dir',
-        tmpdir(),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    // Its cwd is wherever the test runs: make sure it never writes a dump there.
+    const child = spawn('redis-server', redisServerArgs(this.port, tmpdir()), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     const collect = (chunk: Buffer): void => {
       this.output += chunk.toString('utf8');
