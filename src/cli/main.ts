@@ -13,6 +13,7 @@ import { scanCommand } from '#src/cli/scan.command.js';
 import { orgCommand } from '#src/cli/org.command.js';
 import { factsCommand } from '#src/cli/facts.command.js';
 import { attributionCommand } from '#src/cli/attribution.command.js';
+import { providersCommand } from '#src/cli/providers.command.js';
 
 const out = (text: string): void => {
   process.stdout.write(text);
@@ -45,6 +46,7 @@ program.addCommand(orgCommand(out));
 program.addCommand(scanCommand(out, err));
 program.addCommand(factsCommand(out, err));
 program.addCommand(attributionCommand(out));
+program.addCommand(providersCommand(out));
 // Subcommands (and theirs) inherit neither exitOverride nor output settings from their parent.
 const configure = (commands: readonly Command[]): void => {
   for (const command of commands) {
