@@ -83,7 +83,7 @@ export class ProviderRangeRepository {
       const entry = out.get(row.provider) ?? { ranges: 0, files: [], refreshedAt: 0 };
       entry.ranges += Number(row.ranges);
       entry.files.push(row.source_file);
-      entry.refreshedAt = Math.max(entry.refreshedAt, Number(row.refreshed_at));
+      entry.refreshedAt = Math.max(entry.refreshedAt, row.refreshed_at);
       out.set(row.provider, entry);
     }
     return [...out].map(([provider, e]) => ({ provider, ...e }));
