@@ -48,7 +48,7 @@ const runner = new JobRunner({
     db,
     assets,
     { scanMaxRate: 1, scanDefaultRate: 1, scanMaxHosts: 1 },
-    await loadScanCapabilities(loadPolicies()),
+    await loadScanCapabilities(db, loadPolicies()),
   ),
   pool,
   logger,

@@ -750,7 +750,7 @@ for (const engine of engines()) {
 
     it('run twice with the same job id, it writes each observation once', async () => {
       const assets = new AssetRepository(s.db);
-      const capabilities = await loadScanCapabilities(loadPolicies());
+      const capabilities = await loadScanCapabilities(s.db, loadPolicies());
       const cpu: CpuPool = {
         threads: 0,
         run: () => Promise.reject(new Error('assets.ingest needs no CPU pool')),

@@ -41,6 +41,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   facts: async () => (await import('#src/cli/facts.command.js')).factsCommand(out, err),
   attribution: async () =>
     (await import('#src/cli/attribution.command.js')).attributionCommand(out),
+  providers: async () => (await import('#src/cli/providers.command.js')).providersCommand(out),
 };
 const first = process.argv[2];
 const wanted =

@@ -72,7 +72,7 @@ export function scanCommand(
         db,
         new AssetRepository(db),
         config,
-        await loadScanCapabilities(loadPolicies()),
+        await loadScanCapabilities(db, loadPolicies()),
       );
       let scan;
       try {

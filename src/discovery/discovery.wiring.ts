@@ -8,7 +8,7 @@ import type { Config } from '#src/config/config.js';
 import type { Db } from '#src/storage/database.js';
 import { loadFingerprints, type FingerprintDb } from '#src/discovery/fingerprint.model.js';
 import { identifyService, type ProbeOptions } from '#src/discovery/probe.service.js';
-import { loadProviderIndex } from '#src/discovery/provider.data.js';
+import { loadProviderIndexFor } from '#src/discovery/provider.data.js';
 import type { ProviderIndex } from '#src/discovery/provider.model.js';
 import { ScanService, type ScanHooks } from '#src/discovery/scan.service.js';
 import { reconcileIssues } from '#src/issues/issues.service.js';
@@ -29,12 +29,19 @@ export interface ScanCapabilities {
   readonly probe?: Omit<ProbeOptions, 'fingerprints' | 'signal'>;
 }
 
-/** Loads the bundled fingerprint database and cloud ranges. */
-export async function loadScanCapabilities(policies: readonly Policy[]): Promise<ScanCapabilities> {
+/**
+ * Loads the bundled fingerprint database and the cloud ranges (bundled, with the providers
+ * `surfacescan providers refresh` stored in `db` replacing theirs). Loaded once: a process
+ * sees a refresh when it restarts.
+ */
+export async function loadScanCapabilities(
+  db: Db,
+  policies: readonly Policy[],
+): Promise<ScanCapabilities> {
   return {
     policies,
     fingerprints: loadFingerprints(),
-    providers: await loadProviderIndex(),
+    providers: await loadProviderIndexFor(db),
   };
 }
 

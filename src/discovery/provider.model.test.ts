@@ -7,7 +7,10 @@ import {
   ProviderRangeError,
   cidrBounds,
   detectProviderRangeFormat,
+  parseAsnTable,
   parseProviderRanges,
+  rangeToCidrs,
+  sourcesFromFile,
   type ProviderRange,
 } from '#src/discovery/provider.model.js';
 import { BUNDLED_CLOUD_RANGES, loadProviderIndex } from '#src/discovery/provider.data.js';
@@ -307,5 +310,187 @@ describe('provider lookup', () => {
         `${(v4Rate / 1e6).toFixed(2)} M IPv4 lookups/s, ${(v6Rate / 1e6).toFixed(2)} M IPv6 lookups/s`,
     );
     assert.ok(v4Rate > 50_000 && v6Rate > 20_000);
+  });
+});
+
+describe('added range formats', () => {
+  // The head of Fastly's public-ip-list (as the @tryghost/fastly-ip copy carries it).
+  const fastly = JSON.stringify({
+    addresses: ['23.235.32.0/20', '43.249.72.0/22', '151.101.0.0/16'],
+    ipv6_addresses: ['2a04:4e40::/32', '2a04:4e42::/32'],
+  });
+  // The start of crowdsec's copy of Cloudflare's ips-v4 / ips-v6 (Debian crowdsec 1.4.6).
+  const cloudflare = [
+    '# https://www.cloudflare.com/ips-v4 @ 2022-12-15',
+    '173.245.48.0/20',
+    '104.16.0.0/13',
+    '# https://www.cloudflare.com/ips-v6 @ 2022-12-15',
+    '2400:cb00::/32',
+    '',
+  ].join('\n');
+
+  it('reads Fastly public-ip-list, IPv4 and IPv6, and older IPv4-only copies', () => {
+    assert.equal(detectProviderRangeFormat(fastly), 'fastly');
+    assert.deepEqual(
+      parseProviderRanges('fastly', fastly).map((r) => `${r.provider} ${r.cidr}`),
+      [
+        'Fastly 23.235.32.0/20',
+        'Fastly 43.249.72.0/22',
+        'Fastly 151.101.0.0/16',
+        'Fastly 2a04:4e40::/32',
+        'Fastly 2a04:4e42::/32',
+      ],
+    );
+    assert.equal(parseProviderRanges('fastly', '{"addresses":["151.101.0.0/16"]}').length, 1);
+    assert.throws(
+      () => parseProviderRanges('fastly', '{"addresses":["151.101.0.0/16","151.101.0.0/99"]}'),
+      /Fastly public-ip-list: addresses\[1\]: "151\.101\.0\.0\/99" is not a CIDR block/,
+    );
+  });
+
+  it('reads a bare CIDR list only with a provider name, skipping comments', () => {
+    assert.equal(detectProviderRangeFormat(cloudflare), 'list');
+    assert.throws(() => parseProviderRanges('list', cloudflare), /names no provider/);
+    assert.deepEqual(parseProviderRanges('list', cloudflare, 'Cloudflare'), [
+      { provider: 'Cloudflare', cidr: '173.245.48.0/20' },
+      { provider: 'Cloudflare', cidr: '104.16.0.0/13' },
+      { provider: 'Cloudflare', cidr: '2400:cb00::/32' },
+    ]);
+    assert.throws(
+      () => parseProviderRanges('list', '10.0.0.0/8\n10.1.0.0/16,x\n', 'X'),
+      /CIDR list line 2: expected one CIDR block/,
+    );
+  });
+
+  it('renames every range when a provider is given, and refuses an empty name', () => {
+    const text = JSON.stringify({
+      prefixes: [{ ip_prefix: '15.200.0.0/16', region: 'us-gov-west-1', service: 'AMAZON' }],
+      ipv6_prefixes: [],
+    });
+    assert.deepEqual(parseProviderRanges('aws', text, 'AWS GovCloud'), [
+      { provider: 'AWS GovCloud', cidr: '15.200.0.0/16' },
+    ]);
+    assert.throws(() => parseProviderRanges('aws', text, '  '), /provider name is empty/);
+  });
+});
+
+describe('IP-to-ASN tables', () => {
+  // Rows of @ip-location-db/asn 2.3.2026061719 asn-ipv4.csv and asn-ipv6.csv, as shipped.
+  const table4 = [
+    '52.94.23.0,52.95.99.255,16509,"Amazon.com, Inc."',
+    '52.95.100.0,52.95.103.255,8987,Amazon Data Services Ireland Ltd',
+    '52.95.104.0,52.95.244.255,16509,"Amazon.com, Inc."',
+    '52.95.245.0,52.95.245.255,14618,"Amazon.com, Inc."',
+    '52.95.246.0,52.95.255.255,16509,"Amazon.com, Inc."',
+    '52.96.0.0,52.113.193.255,8075,Microsoft Corporation',
+    '52.113.194.0,52.113.197.255,8068,Microsoft Corporation',
+  ].join('\n');
+  const table6 = [
+    '2001:67c:4f0::,2001:67c:4f0:ffff:ffff:ffff:ffff:ffff,48038,Coop Genossenschaft',
+    '2001:67c:4f8::,2001:67c:4f8:ffff:ffff:ffff:ffff:ffff,8075,Microsoft Corporation',
+  ].join('\n');
+  const providers = new Map([
+    [16509, 'AWS'],
+    [14618, 'AWS'],
+    [8987, 'AWS'],
+    [8075, 'Azure'],
+  ]);
+
+  it('keeps the wanted networks, joins adjacent rows of one provider and names the owners', () => {
+    const found = parseAsnTable(table4, providers);
+    const index = ProviderIndex.fromRanges(found.ranges);
+    for (const ip of ['52.94.23.0', '52.95.100.1', '52.95.245.9', '52.95.255.255'])
+      assert.equal(index.lookup(ip), 'AWS', ip);
+    assert.equal(index.lookup('52.96.0.1'), 'Azure');
+    assert.equal(index.lookup('52.113.194.1'), ON_PREM, 'AS8068 is not asked for');
+    assert.equal(index.lookup('52.94.22.255'), ON_PREM);
+    // Five AWS rows are one range: 52.94.23.0 - 52.95.255.255.
+    assert.deepEqual(
+      found.ranges.filter((r) => r.provider === 'AWS').map((r) => r.cidr),
+      rangeToCidrs('52.94.23.0', '52.95.255.255'),
+    );
+    assert.deepEqual(
+      [...(found.organizations.get(8987) ?? [])],
+      ['Amazon Data Services Ireland Ltd'],
+    );
+    assert.deepEqual([...(found.organizations.get(16509) ?? [])], ['Amazon.com, Inc.']);
+    assert.deepEqual(parseAsnTable(table6, providers).ranges, [
+      { provider: 'Azure', cidr: '2001:67c:4f8::/48' },
+    ]);
+  });
+
+  it('refuses a malformed row, naming its line', () => {
+    assert.throws(
+      () => parseAsnTable(`${table4}\n52.114.0.0,52.114.0.255,AS8075,Microsoft`, providers),
+      /ASN table line 8: "AS8075" is not an AS number/,
+    );
+    assert.throws(
+      () => parseAsnTable('52.114.0.0,52.114.0.x,8075,Microsoft', providers),
+      /ASN table line 1: .* is not an address range/,
+    );
+  });
+
+  it('cuts any range into the fewest aligned blocks that cover exactly it', () => {
+    assert.deepEqual(rangeToCidrs('10.0.0.0', '10.0.0.255'), ['10.0.0.0/24']);
+    assert.deepEqual(rangeToCidrs('10.0.0.1', '10.0.0.6'), [
+      '10.0.0.1/32',
+      '10.0.0.2/31',
+      '10.0.0.4/31',
+      '10.0.0.6/32',
+    ]);
+    assert.deepEqual(rangeToCidrs('0.0.0.0', '255.255.255.255'), ['0.0.0.0/0']);
+    assert.throws(() => rangeToCidrs('10.0.0.2', '10.0.0.1'), /ends before it starts/);
+    assert.throws(() => rangeToCidrs('10.0.0.1', '::1'), /mixes IPv4 and IPv6/);
+    fc.assert(
+      fc.property(fc.nat(0xffffffff), fc.nat(0xffffffff), (a, b) => {
+        const [low, high] = a <= b ? [a, b] : [b, a];
+        const blocks = rangeToCidrs(v4(low), v4(high)).map((c) => cidrBounds(c));
+        // Contiguous from low to high, each aligned (cidrBounds clears host bits: start kept).
+        let next = BigInt(low);
+        for (const block of blocks) {
+          assert.equal(block.start, next);
+          next = block.end + 1n;
+        }
+        assert.equal(next, BigInt(high) + 1n);
+        // Fewest: no two neighbours could merge into one aligned block of twice the size.
+        for (let i = 1; i < blocks.length; i++) {
+          const [x, y] = [blocks[i - 1]!, blocks[i]!];
+          const size = x.end - x.start + 1n;
+          const mergeable = x.bits === y.bits && x.start % (size * 2n) === 0n;
+          assert.ok(!mergeable, `${String(x.start)}/${String(x.bits)} and its neighbour`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('bundled data file', () => {
+  it('records origin, retrieval, date and licence for every provider it covers', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc: unknown = JSON.parse(await readFile(BUNDLED_CLOUD_RANGES, 'utf8'));
+    const sources = sourcesFromFile(doc);
+    const covered = Object.keys((doc as { ranges: Record<string, unknown> }).ranges).sort();
+    assert.deepEqual(sources.map((s) => s.provider).sort(), covered);
+    for (const s of sources) {
+      assert.match(s.retrieved, /^\d{4}-\d{2}-\d{2}$/, s.provider);
+      assert.match(s.dated ?? '', /^\d{4}-\d{2}-\d{2}$/, s.provider);
+      assert.ok((s.license ?? '') !== '', s.provider);
+      assert.match(s.origin, /(npm|Debian) package \S+/, s.provider);
+    }
+    const bundled = await loadProviderIndex();
+    for (const [ip, provider] of [
+      ['151.101.1.195', 'Fastly'],
+      ['104.24.0.1', 'Cloudflare'],
+      ['52.95.110.1', 'AWS'],
+      ['2600:1f18::1', 'AWS'],
+      ['20.236.44.162', 'Azure'],
+      ['34.117.59.81', 'GCP'],
+      ['8.8.8.8', 'Google'],
+      ['129.146.1.1', 'Oracle'],
+      ['167.99.1.1', 'DigitalOcean'],
+      ['198.51.100.7', ON_PREM],
+    ] as const)
+      assert.equal(bundled.lookup(ip), provider, ip);
   });
 });

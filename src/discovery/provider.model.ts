@@ -19,8 +19,11 @@ export interface ProviderRange {
   readonly cidr: string;
 }
 
-/** The published formats parseProviderRanges reads. */
-export type ProviderRangeFormat = 'aws' | 'gcp' | 'azure' | 'oracle' | 'digitalocean' | 'csv';
+/** The published formats parseProviderRanges reads: the providers' own JSON documents, the
+ * DigitalOcean geofeed, Fastly's public-ip-list, "provider,cidr" CSV, and a bare list of CIDRs
+ * one a line (Cloudflare's ips-v4 / ips-v6), which names no provider of its own. */
+export type ProviderRangeFormat =
+  'aws' | 'gcp' | 'azure' | 'oracle' | 'digitalocean' | 'fastly' | 'csv' | 'list';
 
 /** Every format, for CLI help and validation. */
 export const PROVIDER_RANGE_FORMATS: readonly ProviderRangeFormat[] = [
@@ -29,7 +32,9 @@ export const PROVIDER_RANGE_FORMATS: readonly ProviderRangeFormat[] = [
   'azure',
   'oracle',
   'digitalocean',
+  'fastly',
   'csv',
+  'list',
 ];
 
 /** A range file is not what its format says; nothing of it may be used. */
@@ -400,9 +405,35 @@ function parseCsv(text: string): ProviderRange[] {
   return out;
 }
 
-/** Reads one published range file. Throws ProviderRangeError naming the first bad entry, so a
- * refresh either takes the whole file or nothing of it. */
-export function parseProviderRanges(format: ProviderRangeFormat, text: string): ProviderRange[] {
+function parseFastly(text: string): ProviderRange[] {
+  const what = 'Fastly public-ip-list';
+  const doc = parseJson(text, what);
+  const out: ProviderRange[] = [];
+  for (const key of ['addresses', 'ipv6_addresses'] as const) {
+    // Older copies of the list carry IPv4 only.
+    if (key === 'ipv6_addresses' && doc[key] === undefined) continue;
+    list(doc, key, what).forEach((cidr, i) => {
+      out.push(checked('Fastly', cidr, `${what}: ${key}[${String(i)}]`));
+    });
+  }
+  return out;
+}
+
+function parseList(text: string, provider: string | undefined): ProviderRange[] {
+  if (provider === undefined)
+    throw new ProviderRangeError('a plain list of CIDR blocks names no provider: give one');
+  return csvLines(text).map(({ line, fields }) => {
+    if (fields.length !== 1)
+      throw new ProviderRangeError(`CIDR list line ${String(line)}: expected one CIDR block`);
+    return checked(provider, fields[0], `CIDR list line ${String(line)}`);
+  });
+}
+
+function parseRanges(
+  format: ProviderRangeFormat,
+  text: string,
+  provider: string | undefined,
+): ProviderRange[] {
   switch (format) {
     case 'aws':
       return parseAws(text);
@@ -414,9 +445,27 @@ export function parseProviderRanges(format: ProviderRangeFormat, text: string): 
       return parseOracle(text);
     case 'digitalocean':
       return parseDigitalOcean(text);
+    case 'fastly':
+      return parseFastly(text);
     case 'csv':
       return parseCsv(text);
+    case 'list':
+      return parseList(text, provider);
   }
+}
+
+/** Reads one published range file. Throws ProviderRangeError naming the first bad entry, so a
+ * refresh either takes the whole file or nothing of it. `provider`, when given, names the
+ * provider of every range (needed for 'list'; for the others it renames, e.g. "AWS GovCloud"). */
+export function parseProviderRanges(
+  format: ProviderRangeFormat,
+  text: string,
+  provider?: string,
+): ProviderRange[] {
+  const name = provider?.trim();
+  if (name === '') throw new ProviderRangeError('the provider name is empty');
+  const ranges = parseRanges(format, text, name);
+  return name === undefined ? ranges : ranges.map((r) => ({ provider: name, cidr: r.cidr }));
 }
 
 /** Which published format a range file is in, from its content, so a refresh command can take
@@ -432,6 +481,7 @@ export function detectProviderRangeFormat(text: string): ProviderRangeFormat {
     }
     if (isRecord(doc)) {
       if (Array.isArray(doc.values)) return 'azure';
+      if (Array.isArray(doc.addresses)) return 'fastly';
       if (Array.isArray(doc.regions)) return 'oracle';
       if (Array.isArray(doc.ipv6_prefixes)) return 'aws';
       const first: unknown = Array.isArray(doc.prefixes) ? doc.prefixes[0] : undefined;
@@ -439,14 +489,15 @@ export function detectProviderRangeFormat(text: string): ProviderRangeFormat {
       if (isRecord(first) && ('ipv4Prefix' in first || 'ipv6Prefix' in first)) return 'gcp';
     }
     throw new ProviderRangeError(
-      'range file: a JSON document that is none of AWS ip-ranges.json, Google cloud.json, Azure ServiceTags or Oracle public_ip_ranges.json',
+      'range file: a JSON document that is none of AWS ip-ranges.json, Google cloud.json, Azure ServiceTags, Oracle public_ip_ranges.json or Fastly public-ip-list',
     );
   }
   const firstLine = csvLines(start)[0];
   if (firstLine) {
     try {
       cidrBounds(firstLine.fields[0] ?? '');
-      return 'digitalocean';
+      // A geofeed line has its location fields after the block; a bare list has nothing.
+      return firstLine.fields.length === 1 ? 'list' : 'digitalocean';
     } catch {
       return 'csv';
     }
@@ -454,12 +505,25 @@ export function detectProviderRangeFormat(text: string): ProviderRangeFormat {
   throw new ProviderRangeError('range file: the file is empty');
 }
 
+/** Where one provider's bundled ranges came from. */
+export interface CloudRangeSource {
+  readonly provider: string;
+  /** The package (name@version), file and upstream list the ranges were taken from. */
+  readonly origin: string;
+  /** When the package was fetched, ISO date. */
+  readonly retrieved: string;
+  /** The date of the data itself (the list's own date, or the package's), ISO date. */
+  readonly dated?: string;
+  /** The licence the package ships the data under. */
+  readonly license?: string;
+}
+
 /** The bundled data file's shape (data/cloud-ranges.json). */
 export interface CloudRangesFile {
   /** When the file was generated, ISO date. */
   readonly generatedAt: string;
   /** Where each provider's list came from and when. */
-  readonly sources: readonly { provider: string; origin: string; retrieved: string }[];
+  readonly sources: readonly CloudRangeSource[];
   /** Provider name to its CIDR blocks. */
   readonly ranges: Readonly<Record<string, readonly string[]>>;
 }
@@ -477,4 +541,153 @@ export function rangesFromFile(doc: unknown): ProviderRange[] {
     });
   }
   return out;
+}
+
+/** The sources of a cloud-ranges.json document (entries that are not objects are skipped). */
+export function sourcesFromFile(doc: unknown): CloudRangeSource[] {
+  if (!isRecord(doc) || !Array.isArray(doc.sources)) return [];
+  const out: CloudRangeSource[] = [];
+  for (const entry of doc.sources as unknown[]) {
+    if (!isRecord(entry)) continue;
+    const { provider, origin, retrieved, dated, license } = entry;
+    if (typeof provider !== 'string' || typeof origin !== 'string' || typeof retrieved !== 'string')
+      continue;
+    out.push({
+      provider,
+      origin,
+      retrieved,
+      ...(typeof dated === 'string' ? { dated } : {}),
+      ...(typeof license === 'string' ? { license } : {}),
+    });
+  }
+  return out;
+}
+
+/** The fewest CIDR blocks covering exactly the inclusive range start..end of one family. */
+export function rangeToCidrs(start: string, end: string): string[] {
+  let first: ipaddr.IPv4 | ipaddr.IPv6;
+  let last: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    first = ipaddr.parse(start);
+    last = ipaddr.parse(end);
+  } catch {
+    throw new ProviderRangeError(`"${start}-${end}" is not an address range`);
+  }
+  if (first.kind() !== last.kind())
+    throw new ProviderRangeError(`"${start}-${end}" mixes IPv4 and IPv6`);
+  const v6 = first.kind() === 'ipv6';
+  const width = v6 ? V6_BITS : V4_BITS;
+  let low = bytesToBigInt(first.toByteArray());
+  const high = bytesToBigInt(last.toByteArray());
+  if (low > high) throw new ProviderRangeError(`"${start}-${end}" ends before it starts`);
+  const out: string[] = [];
+  while (low <= high) {
+    // The largest block aligned at `low` that does not run past `high`.
+    let hostBits = 0;
+    while (
+      hostBits < width &&
+      (low & ((1n << BigInt(hostBits + 1)) - 1n)) === 0n &&
+      low + (1n << BigInt(hostBits + 1)) - 1n <= high
+    )
+      hostBits++;
+    out.push(`${formatAddress(low, v6)}/${String(width - hostBits)}`);
+    low += 1n << BigInt(hostBits);
+  }
+  return out;
+}
+
+function formatAddress(value: bigint, v6: boolean): string {
+  const count = v6 ? 16 : 4;
+  const bytes: number[] = [];
+  for (let i = count - 1; i >= 0; i--) bytes.push(Number((value >> BigInt(8 * i)) & 0xffn));
+  return ipaddr.fromByteArray(bytes).toString();
+}
+
+/** Splits one CSV line into fields, honouring double quotes ("Amazon.com, Inc."). */
+function quotedFields(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  fields.push(field);
+  return fields;
+}
+
+/** What parseAsnTable found: the ranges of the wanted networks, and the organisation names the
+ * table gives each wanted AS number (so a caller can check its AS-to-provider mapping). */
+export interface AsnTableRanges {
+  readonly ranges: ProviderRange[];
+  readonly organizations: Map<number, Set<string>>;
+}
+
+/**
+ * Reads an IP-to-ASN table, one inclusive range a line: `start,end,asn,organisation` (the CSV
+ * layout of the ip-location-db ASN tables), keeping the ranges of the AS numbers in
+ * `providers` under the provider each maps to. Consecutive rows of one provider are joined
+ * before they are cut into CIDR blocks, which keeps the block count near the minimum.
+ */
+export function parseAsnTable(
+  text: string,
+  providers: ReadonlyMap<number, string>,
+): AsnTableRanges {
+  const ranges: ProviderRange[] = [];
+  const organizations = new Map<number, Set<string>>();
+  let open: { provider: string; start: string; end: string; endValue: bigint } | undefined;
+  const close = (): void => {
+    if (open === undefined) return;
+    for (const cidr of rangeToCidrs(open.start, open.end))
+      ranges.push({ provider: open.provider, cidr });
+    open = undefined;
+  };
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const where = `ASN table line ${String(i + 1)}`;
+    const [start, end, asnText, organization = ''] = quotedFields(line);
+    if (start === undefined || end === undefined || asnText === undefined)
+      throw new ProviderRangeError(`${where}: expected "start,end,asn,organisation"`);
+    if (!/^\d+$/.test(asnText))
+      throw new ProviderRangeError(`${where}: "${asnText}" is not an AS number`);
+    const asn = Number(asnText);
+    const provider = providers.get(asn);
+    if (provider === undefined) return;
+    let names = organizations.get(asn);
+    if (names === undefined) organizations.set(asn, (names = new Set()));
+    names.add(organization);
+    let startValue: bigint;
+    let endValue: bigint;
+    try {
+      startValue = bytesToBigInt(ipaddr.parse(start).toByteArray());
+      endValue = bytesToBigInt(ipaddr.parse(end).toByteArray());
+    } catch {
+      throw new ProviderRangeError(`${where}: "${start}-${end}" is not an address range`);
+    }
+    if (
+      open !== undefined &&
+      open.provider === provider &&
+      open.endValue + 1n === startValue &&
+      open.start.includes(':') === start.includes(':')
+    ) {
+      open.end = end;
+      open.endValue = endValue;
+      return;
+    }
+    close();
+    open = { provider, start, end, endValue };
+  });
+  close();
+  return { ranges, organizations };
 }

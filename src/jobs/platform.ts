@@ -110,7 +110,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
       clock: Date.now,
     });
     const policies = loadPolicies();
-    const scans = createScanService(db, assets, config, await loadScanCapabilities(policies));
+    const scans = createScanService(db, assets, config, await loadScanCapabilities(db, policies));
     let runner: JobRunner | null = null;
     let pool: CpuPool | null = null;
     if (options.runJobs) {

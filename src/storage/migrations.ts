@@ -13,6 +13,7 @@ import {
 import { jsonType } from '#src/storage/dialect.js';
 import { discoveryTables } from '#src/discovery/discovery.migrations.js';
 import { issueAssigneeSortIndex, issueTables } from '#src/issues/issues.migrations.js';
+import { providerRangesTable } from '#src/discovery/provider.migrations.js';
 import { StartupError } from '#src/startup-error.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations see the schema as it was then */
@@ -222,6 +223,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0005_issues': issueTables(dialect),
     '0005a_issues_assignee_sort': issueAssigneeSortIndex(),
     '0006_attribution': attributionTables(dialect),
+    '0008_provider_ranges': providerRangesTable(),
   };
 }
 

@@ -248,6 +248,16 @@ export interface AttributionsTable {
   confirmation: string | null;
 }
 
+/** A provider's range from a refreshed list (it replaces that provider's bundled ranges). */
+export interface ProviderRangesTable {
+  provider: string;
+  cidr: string;
+  /** The base name of the file the range was read from, and its SHA-256 (hex). */
+  source_file: string;
+  source_sha256: string;
+  refreshed_at: number;
+}
+
 /** Every table. */
 export interface Database {
   organizations: OrganizationsTable;
@@ -263,4 +273,5 @@ export interface Database {
   issue_history: IssueHistoryTable;
   facts: FactsTable;
   attributions: AttributionsTable;
+  provider_ranges: ProviderRangesTable;
 }
