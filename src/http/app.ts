@@ -24,6 +24,7 @@ import { registerEnvironmentsRoutes } from '#src/cloud/environments.routes.js';
 import type { Platform } from '#src/jobs/platform.js';
 import { registerJobRoutes } from '#src/jobs/jobs.routes.js';
 import { registerAssetRoutes, registerDiscoveryRoutes } from '#src/discovery/discovery.routes.js';
+import { registerImportRoutes } from '#src/discovery/imports.routes.js';
 import { registerSchedulerMetrics } from '#src/jobs/jobs.metrics.js';
 import { IssueService } from '#src/issues/issues.service.js';
 import { registerIssueRoutes } from '#src/issues/issues.routes.js';
@@ -270,6 +271,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
   registerDiscoveryRoutes(app, discovery);
   registerAssetRoutes(app, discovery);
+  await registerImportRoutes(app, discovery);
   registerIssueRoutes(
     app,
     new IssueService(deps.platform.db.kysely, deps.platform.policies, Date.now),

@@ -14,6 +14,7 @@ import { jsonType } from '#src/storage/dialect.js';
 import { discoveryTables } from '#src/discovery/discovery.migrations.js';
 import { issueAssigneeSortIndex, issueTables } from '#src/issues/issues.migrations.js';
 import { StartupError } from '#src/startup-error.js';
+import { importTables } from '#src/discovery/imports.migrations.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations see the schema as it was then */
 type AnyDb = Kysely<any>;
@@ -222,6 +223,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0005_issues': issueTables(dialect),
     '0005a_issues_assignee_sort': issueAssigneeSortIndex(),
     '0006_attribution': attributionTables(dialect),
+    '0007_imports': importTables(),
   };
 }
 
