@@ -74,6 +74,8 @@ export async function registerImportRoutes(app: App, deps: ImportRouteDeps): Pro
             'nmap scan closes the services it covered and no longer found. The same file ' +
             'imported again reuses its import and moves only last-seen times.',
           querystring: ImportQuery,
+          consumes: FILE_TYPES,
+          body: Type.Unknown({ description: 'The nmap XML or masscan JSON file, as it is.' }),
           response: {
             201: ImportOutcomeAnswer,
             400: ErrorBody,
