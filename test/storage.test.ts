@@ -31,17 +31,21 @@ const ALL_MIGRATIONS = [
   '0005_issues',
   '0005a_issues_assignee_sort',
   '0006_attribution',
+  '0007_imports',
+  '0008_provider_ranges',
 ];
 const APP_TABLES = [
   'assets',
   'attributions',
   'cloud_environments',
   'facts',
+  'imports',
   'issue_history',
   'issues',
   'jobs',
   'observations',
   'organizations',
+  'provider_ranges',
   'workers',
 ];
 
@@ -257,6 +261,7 @@ for (const engine of engines()) {
       has('jobs', 'queue,started_at');
       has('jobs', 'state,finished_at');
       has('workers', 'id', true);
+      has('imports', 'org_id,sha256', true);
     });
 
     it('a failing migration leaves the schema exactly as it was and names itself', async () => {

@@ -38,6 +38,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   openapi: async () => (await import('#src/cli/openapi.command.js')).openapiCommand(out),
   org: async () => (await import('#src/cli/org.command.js')).orgCommand(out),
   scan: async () => (await import('#src/cli/scan.command.js')).scanCommand(out, err),
+  import: async () => (await import('#src/cli/import.command.js')).importCommand(out),
   facts: async () => (await import('#src/cli/facts.command.js')).factsCommand(out, err),
   attribution: async () =>
     (await import('#src/cli/attribution.command.js')).attributionCommand(out),

@@ -415,7 +415,21 @@ export class DiscoveryRepository {
                 .end();
             return {
               org_id: eb.fn.coalesce('excluded.org_id', 'services.org_id'),
-              state: pick('state'),
+              // Nor does a finding older than the complete run that closed the service reopen it.
+              state: eb
+                .case()
+                .when(
+                  eb.and([
+                    newer,
+                    eb.or([
+                      eb('services.closed_at', 'is', null),
+                      eb('excluded.last_seen', '>=', eb.ref('services.closed_at')),
+                    ]),
+                  ]),
+                )
+                .then(eb.ref('excluded.state'))
+                .else(eb.ref('services.state'))
+                .end(),
               service: pick('service'),
               product: pick('product'),
               version: pick('version'),
@@ -444,20 +458,23 @@ export class DiscoveryRepository {
   }
 
   /**
-   * After a complete run: open services of the organization that the run covered but did not
-   * find are marked closed. Returns the ids it closed.
+   * After a complete run observed at `observedAt`: open services of the organization that the
+   * run covered but did not find are marked closed, except those seen after `observedAt` (an
+   * old file imported late says nothing about what a later run saw). Returns the ids it closed.
    */
   async closeMissing(
     trx: Executor,
     orgId: string,
     runId: string,
     covers: (ip: string, port: number) => boolean,
+    observedAt: number,
   ): Promise<string[]> {
     const open = await trx
       .selectFrom('services')
       .select(['id', 'ip', 'port', 'last_scan_id'])
       .where('org_id', '=', orgId)
       .where('state', '=', 'open')
+      .where('last_seen', '<=', observedAt)
       .execute();
     const gone = open
       .filter((s) => s.last_scan_id !== runId && covers(s.ip, s.port))
@@ -465,7 +482,7 @@ export class DiscoveryRepository {
     for (let i = 0; i < gone.length; i += ROWS_PER_STATEMENT) {
       await trx
         .updateTable('services')
-        .set({ state: 'closed' })
+        .set({ state: 'closed', closed_at: observedAt })
         .where('id', 'in', gone.slice(i, i + ROWS_PER_STATEMENT))
         .execute();
     }

@@ -305,7 +305,7 @@ export class ScanService {
     covers: (ip: string, port: number) => boolean,
     observedAt: number,
   ): Promise<void> {
-    await this.repository.closeMissing(trx, orgId, runId, covers);
+    await this.repository.closeMissing(trx, orgId, runId, covers, observedAt);
     const found = await this.repository.servicesOfRun(trx, runId);
     await this.hooks.reconcile(trx, {
       orgId,

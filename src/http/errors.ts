@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'no_path'
   | 'conflict'
   | 'out_of_scope'
+  | 'import_format'
   | 'unavailable'
   | 'payload_too_large'
   | 'unsupported_media_type'

@@ -145,11 +145,14 @@ export async function reconcileIssues(
       // An observation older than the issue's last status change (replayed data) refreshes
       // nothing that would move the issue backwards, and does not reopen it.
       const reopen = seen.status === 'inactive' && at >= seen.status_changed_at;
+      // Nor does it overwrite what a newer observation said (evidence, title, provider); the
+      // stored evidence is JSON text, decoded so that it is written back as it was.
+      const current = at >= seen.last_observed;
       writes.set(key, {
         ...seen,
-        ...fields,
+        ...(current ? fields : { evidence: fromJson(seen.evidence) }),
         last_observed: Math.max(at, seen.last_observed),
-        evidence: at >= seen.last_observed ? match.evidence : seen.evidence,
+        updated_at: Math.max(at, seen.updated_at),
         status: reopen ? 'active' : seen.status,
         status_changed_at: reopen ? at : seen.status_changed_at,
       });

@@ -15,6 +15,7 @@ import { discoveryTables } from '#src/discovery/discovery.migrations.js';
 import { issueAssigneeSortIndex, issueTables } from '#src/issues/issues.migrations.js';
 import { providerRangesTable } from '#src/discovery/provider.migrations.js';
 import { StartupError } from '#src/startup-error.js';
+import { importTables } from '#src/discovery/imports.migrations.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations see the schema as it was then */
 type AnyDb = Kysely<any>;
@@ -223,6 +224,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0005_issues': issueTables(dialect),
     '0005a_issues_assignee_sort': issueAssigneeSortIndex(),
     '0006_attribution': attributionTables(dialect),
+    '0007_imports': importTables(),
     '0008_provider_ranges': providerRangesTable(),
   };
 }

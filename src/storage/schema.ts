@@ -163,6 +163,39 @@ export interface ServicesTable {
   first_seen: number;
   last_seen: number;
   last_scan_id: string | null;
+  /** When a complete run last closed it (an older finding does not reopen it); null if never. */
+  closed_at: number | null;
+}
+
+export interface ImportsTable {
+  id: string;
+  org_id: string;
+  /** nmap-xml or masscan-json. */
+  format: string;
+  scanner_name: string;
+  scanner_version: string | null;
+  scanner_args: string | null;
+  /** SHA-256 (hex) of the file's bytes: the same file for the same organization is one row. */
+  sha256: string;
+  /** The scanner's own start and end times, when the file records them. */
+  started_at: number | null;
+  finished_at: number | null;
+  /** The time its findings were recorded at: finished_at, else started_at, else import time. */
+  observed_at: number;
+  /** TCP ports the file says were scanned (nmap syntax), or null. */
+  ports: string | null;
+  /** 1 when the scanner recorded a normal end, else 0. */
+  complete: number;
+  host_count: number;
+  /** Open TCP ports in the file. */
+  service_count: number;
+  /** What the first import of the file did: services new and seen again, closed, issues opened. */
+  new_services: number;
+  updated_services: number;
+  closed_services: number;
+  issues_opened: number;
+  imported_at: number;
+  last_imported_at: number;
 }
 
 /** System-owned status of an issue: active while observed, inactive once a complete scan misses it. */
@@ -269,6 +302,7 @@ export interface Database {
   scans: ScansTable;
   scan_shards: ScanShardsTable;
   services: ServicesTable;
+  imports: ImportsTable;
   issues: IssuesTable;
   issue_history: IssueHistoryTable;
   facts: FactsTable;
