@@ -20,6 +20,7 @@ import { loadFingerprints } from '#src/discovery/fingerprint.model.js';
 import { faviconHash } from '#src/discovery/mmh3.js';
 import { identifyService, type ProbeOptions } from '#src/discovery/probe.service.js';
 import { freePort } from './helpers/private-engines.js';
+import { REPO_ROOT } from './helpers/cli.js';
 
 const run = promisify(execFile);
 const fingerprints = loadFingerprints();
@@ -558,6 +559,31 @@ describe('identifyService against protocol speakers', { concurrency: true }, () 
       { service: 'smtp', product: 'Postfix smtpd' },
     ],
     ['rsyncd', () => banner('@RSYNCD: 31.0\n'), { service: 'rsync', product: 'rsync' }],
+    [
+      'RabbitMQ (its Connection.Start, as captured from a real RabbitMQ 3.10.8)',
+      () =>
+        tcpServer((socket) => {
+          socket.on('data', (data: Buffer) => {
+            if (data.equals(Buffer.from('AMQP\x00\x00\x09\x01', 'latin1')))
+              socket.write(
+                readFileSync(
+                  join(REPO_ROOT, 'test/fixtures/probes/rabbitmq-3.10.8-connection-start.bin'),
+                ),
+              );
+            else socket.end('AMQP\x00\x00\x09\x01');
+          });
+        }),
+      { service: 'amqp', product: 'RabbitMQ', version: '3.10.8' },
+    ],
+    [
+      'NATS (its INFO greeting; nmap 7.93 does not name it)',
+      () =>
+        banner(
+          'INFO {"server_id":"NBG2","server_name":"NBG2","version":"2.9.10","proto":1,' +
+            '"go":"go1.19.8","host":"0.0.0.0","port":4222,"headers":true} \r\n',
+        ),
+      { service: 'nats', product: 'NATS server', version: '2.9.10' },
+    ],
     [
       'a busybox-style telnetd',
       () =>
