@@ -81,6 +81,24 @@ function better(current: MatchResult | undefined, next: MatchResult): boolean {
   return next.hard || (current.service === 'ssl' && next.service !== 'ssl');
 }
 
+/**
+ * The probes to try on a port, each once. Normally the null probe (wait for a banner) comes
+ * first, then the port's hints, then the default order. When the port's first hint is a
+ * protocol in which the client speaks first (HTTP, TLS, Redis, PostgreSQL, ...), the hints go
+ * before the null probe: such a server never sends a banner, and waiting the null probe's
+ * read timeout on every web port would cost seconds per port for nothing. A server that does
+ * greet on such a port is still named, by the null probe after the hints.
+ */
+function probeOrder(db: FingerprintDb, port: number): string[] {
+  const hints = db.portHints.get(port) ?? [];
+  const first = hints.length > 0 ? db.probes.get(hints[0]!) : undefined;
+  const clientFirst = first !== undefined && !first.afterBanner && !first.matchAs.includes('null');
+  const order = clientFirst
+    ? [...hints, 'null', ...db.defaultOrder]
+    : ['null', ...hints, ...db.defaultOrder];
+  return [...new Set(order)];
+}
+
 /** Identifies the service on an open port. Never throws for network trouble. */
 export async function identifyService(
   target: ProbeTarget,
@@ -230,23 +248,14 @@ export async function identifyService(
   };
 
   try {
-    const nullProbe = db.probes.get('null');
-    let reachable = true;
-    if (nullProbe !== undefined) reachable = (await runProbe(nullProbe)) === 'done';
-    if (reachable && !identified()) {
-      const order = [...(db.portHints.get(target.port) ?? []), ...db.defaultOrder];
-      const tried = new Set<string>(['null']);
-      for (const name of order) {
-        if (tried.has(name)) continue;
-        tried.add(name);
-        if (signal.aborted || remaining() < 50) break;
-        const probe = db.probes.get(name);
-        if (probe === undefined) continue;
-        const soft = state.match;
-        if (soft !== undefined && !probe.services.includes(soft.service)) continue;
-        if ((await runProbe(probe)) === 'unreachable') break;
-        if (identified()) break;
-      }
+    for (const name of probeOrder(db, target.port)) {
+      if (signal.aborted || remaining() < 50) break;
+      const probe = db.probes.get(name);
+      if (probe === undefined) continue;
+      const soft = state.match;
+      if (soft !== undefined && !probe.services.includes(soft.service)) continue;
+      if ((await runProbe(probe)) === 'unreachable') break;
+      if (identified()) break;
     }
     if (state.http !== undefined && !signal.aborted && remaining() > 50) {
       const hash = await fetchFavicon(state.http.tls);

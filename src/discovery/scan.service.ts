@@ -81,8 +81,12 @@ export interface ShardOutcome {
   readonly scanCompleted: boolean;
 }
 
-/** Connections an identification step runs at once per shard. */
-const IDENTIFY_CONCURRENCY = 16;
+/**
+ * Most ports a shard identifies at once (each holds one connection at a time). Identification
+ * mostly waits (banner and answer timeouts), so it runs wide: the scan's own connection
+ * concurrency, up to this.
+ */
+const MAX_IDENTIFY_CONCURRENCY = 128;
 /** A shard aims at this many seconds of probing at its share of the rate. */
 const SHARD_SECONDS = 20;
 
@@ -231,7 +235,11 @@ export class ScanService {
     });
     if (result.aborted) return { ...idle, probesDone: result.done, openFound: result.open.length };
     const findings = scan.options.identify
-      ? await this.identifyAll(result.open, options.signal)
+      ? await this.identifyAll(
+          result.open,
+          Math.min(scan.options.concurrency, MAX_IDENTIFY_CONCURRENCY),
+          options.signal,
+        )
       : result.open.map((o) => ({ ip: o.ip, port: o.port, protocol: 'tcp' as const }));
     if (options.signal.aborted) {
       return { ...idle, probesDone: result.done, openFound: result.open.length };
@@ -334,6 +342,7 @@ export class ScanService {
 
   private async identifyAll(
     open: readonly { ip: string; port: number }[],
+    concurrency: number,
     signal: AbortSignal,
   ): Promise<ServiceFinding[]> {
     const out = new Array<ServiceFinding | undefined>(open.length);
@@ -344,7 +353,7 @@ export class ScanService {
         out[i] = await this.hooks.identify(open[i]!, signal);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(IDENTIFY_CONCURRENCY, open.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, open.length) }, worker));
     return out.filter((f): f is ServiceFinding => f !== undefined);
   }
 }
