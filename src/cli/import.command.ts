@@ -79,11 +79,13 @@ export function importCommand(write: (text: string) => void): Command {
     .addOption(
       new Option('--format <format>', 'skip format detection').choices([...IMPORT_FORMATS]),
     );
-  addSettingOptions(command, ['databaseUrl']);
+  addSettingOptions(command, ['databaseUrl', 'policies', 'fingerprints']);
   command.action(
     async (path: string, options: ImportOptions & Record<string, string | undefined>) => {
       const config = configFromOptions(options);
       const bytes = readImportFile(path);
+      // A bad policy file stops the command before the database is touched.
+      const policies = loadPolicies(config.policies);
       const db = await connectDatabase(config.databaseUrl);
       try {
         await migrate(db);
@@ -92,7 +94,7 @@ export function importCommand(write: (text: string) => void): Command {
           db,
           assets,
           config,
-          await loadScanCapabilities(db, loadPolicies()),
+          await loadScanCapabilities(db, policies, config.fingerprints),
         );
         const imports = new ImportService(db, assets, scans);
         let outcome: ImportOutcome;

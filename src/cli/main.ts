@@ -43,6 +43,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   attribution: async () =>
     (await import('#src/cli/attribution.command.js')).attributionCommand(out),
   providers: async () => (await import('#src/cli/providers.command.js')).providersCommand(out),
+  policies: async () => (await import('#src/cli/policies.command.js')).policiesCommand(out),
+  fingerprints: async () =>
+    (await import('#src/cli/fingerprints.command.js')).fingerprintsCommand(out),
 };
 const first = process.argv[2];
 const wanted =

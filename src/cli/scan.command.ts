@@ -58,13 +58,22 @@ export function scanCommand(
     .option('--no-identify', 'only find open ports; do not probe what runs on them')
     .option('--no-progress', 'no progress output')
     .addOption(new Option('--json', 'print the result as JSON'));
-  addSettingOptions(command, ['databaseUrl', 'scanMaxRate', 'scanDefaultRate', 'scanMaxHosts']);
+  addSettingOptions(command, [
+    'databaseUrl',
+    'scanMaxRate',
+    'scanDefaultRate',
+    'scanMaxHosts',
+    'policies',
+    'fingerprints',
+  ]);
   command.action(async (options: ScanOptions & Record<string, string | boolean | undefined>) => {
     const config = configFromOptions(options);
     const rate = whole('rate', options.rate);
     const concurrency = whole('concurrency', options.concurrency);
     const timeoutMs = whole('timeout-ms', options.timeoutMs);
     const retries = whole('retries', options.retries);
+    // A bad policy file stops the command before the database is touched.
+    const policies = loadPolicies(config.policies);
     const db = await connectDatabase(config.databaseUrl);
     try {
       await migrate(db);
@@ -72,7 +81,7 @@ export function scanCommand(
         db,
         new AssetRepository(db),
         config,
-        await loadScanCapabilities(db, loadPolicies()),
+        await loadScanCapabilities(db, policies, config.fingerprints),
       );
       let scan;
       try {

@@ -15,6 +15,8 @@ const WORKER_SETTINGS = [
   'heartbeatMs',
   'logLevel',
   'shutdownTimeoutMs',
+  'policies',
+  'fingerprints',
 ] as const;
 
 /** Builds the worker command. */

@@ -45,6 +45,8 @@ describe('loadConfig', () => {
       attributionModel: null,
       predictOwnedThreshold: null,
       predictCandidateThreshold: null,
+      policies: [],
+      fingerprints: [],
     });
   });
 
@@ -83,6 +85,8 @@ describe('loadConfig', () => {
         SURFACESCAN_ATTRIBUTION_MODEL: '/models/m.json',
         SURFACESCAN_PREDICT_OWNED_THRESHOLD: '0.8',
         SURFACESCAN_PREDICT_CANDIDATE_THRESHOLD: '0.3',
+        SURFACESCAN_POLICIES: 'a.json, /etc/surfacescan/b.json,',
+        SURFACESCAN_FINGERPRINTS: 'fp.json',
       },
     );
     assert.deepEqual(config, {
@@ -108,6 +112,8 @@ describe('loadConfig', () => {
       attributionModel: '/models/m.json',
       predictOwnedThreshold: 0.8,
       predictCandidateThreshold: 0.3,
+      policies: ['a.json', '/etc/surfacescan/b.json'],
+      fingerprints: ['fp.json'],
     });
   });
 

@@ -58,6 +58,10 @@ export interface Config {
   readonly predictOwnedThreshold: number | null;
   /** Probability at or above which a pair is a candidate; null = the model's threshold. */
   readonly predictCandidateThreshold: number | null;
+  /** Extra policy files, loaded after the bundled ones (a policy with a bundled id replaces it). */
+  readonly policies: readonly string[];
+  /** Extra fingerprint files, loaded after the bundled database (their rules are tried first). */
+  readonly fingerprints: readonly string[];
 }
 
 /** Process roles of `surfacescan serve`. */
@@ -108,6 +112,13 @@ const probability: Parser<number | null> = (raw) => {
     ? value
     : { problem: `must be a probability from 0 to 1 (or "model"), got ${JSON.stringify(raw)}` };
 };
+
+/** Comma-separated file paths; empty means none. */
+const fileList: Parser<readonly string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((path) => path.trim())
+    .filter((path) => path !== '');
 
 const nonEmpty: Parser<string> = (raw) =>
   raw.trim() === '' ? { problem: 'must not be empty' } : raw;
@@ -320,6 +331,22 @@ export const SETTINGS = [
     parse: probability,
     doc: "Probability at or above which /api/v1/predict says candidate (default: the model's).",
   } satisfies Setting<'predictCandidateThreshold'>,
+  {
+    key: 'policies',
+    flag: '--policies',
+    env: 'SURFACESCAN_POLICIES',
+    fallback: () => [],
+    parse: fileList,
+    doc: 'Extra policy files (JSON), comma-separated: added to the bundled policies, a same id replaces the bundled one.',
+  } satisfies Setting<'policies'>,
+  {
+    key: 'fingerprints',
+    flag: '--fingerprints',
+    env: 'SURFACESCAN_FINGERPRINTS',
+    fallback: () => [],
+    parse: fileList,
+    doc: 'Extra fingerprint files (JSON), comma-separated: their probes are added and their rules tried before the bundled ones.',
+  } satisfies Setting<'fingerprints'>,
 ] as const;
 
 /** Raised when settings are invalid; the message lists every problem, one per line. */

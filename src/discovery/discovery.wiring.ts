@@ -30,19 +30,18 @@ export interface ScanCapabilities {
 }
 
 /**
- * Loads the bundled fingerprint database and the cloud ranges (bundled, with the providers
- * `surfacescan providers refresh` stored in `db` replacing theirs). Loaded once: a process
- * sees a refresh when it restarts.
+ * Loads the fingerprint database (bundled, plus `fingerprintFiles`; a bad file throws
+ * FingerprintError) and the cloud ranges (bundled, with the providers `surfacescan providers
+ * refresh` stored in `db` replacing theirs). Loaded once: a process sees a refresh when it
+ * restarts.
  */
 export async function loadScanCapabilities(
   db: Db,
   policies: readonly Policy[],
+  fingerprintFiles: readonly string[] = [],
 ): Promise<ScanCapabilities> {
-  return {
-    policies,
-    fingerprints: loadFingerprints(),
-    providers: await loadProviderIndexFor(db),
-  };
+  const fingerprints = loadFingerprints(fingerprintFiles);
+  return { policies, fingerprints, providers: await loadProviderIndexFor(db) };
 }
 
 /** The hooks of a real deployment. */

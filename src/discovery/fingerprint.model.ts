@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { StartupError } from '#src/startup-error.js';
 
 /** Code decoders that turn a binary answer into a `key=value` text line the rules can match. */
 export const DECODERS = [
@@ -78,8 +79,11 @@ export interface FingerprintDb {
   readonly rules: ReadonlyMap<string, readonly FingerprintEntry[]>;
 }
 
-/** Why a fingerprint file was refused; the message names file, entry and problem. */
-export class FingerprintError extends Error {
+/**
+ * Why a fingerprint file was refused; the message names file, entry and problem. A start-up
+ * error: a process given a bad fingerprint file stops (the CLI exits 2) before it scans.
+ */
+export class FingerprintError extends StartupError {
   constructor(message: string) {
     super(message);
     this.name = 'FingerprintError';
@@ -308,6 +312,34 @@ function parseEntry(value: unknown, where: string): FingerprintEntry {
     ...(info === undefined ? {} : { info }),
     origin: where,
   };
+}
+
+/** What one fingerprint file defines, for `surfacescan fingerprints check`. */
+export interface FingerprintFileSummary {
+  readonly file: string;
+  /** Names of the probes it adds. */
+  readonly probes: readonly string[];
+  /** Number of match rules. */
+  readonly rules: number;
+  /** Ports it gives probe hints for. */
+  readonly portHints: readonly number[];
+}
+
+/**
+ * Summarises each extra file after validating them together with the bundled database (a
+ * file may use probes another file defines). Throws FingerprintError.
+ */
+export function summarizeFingerprintFiles(paths: readonly string[]): FingerprintFileSummary[] {
+  loadFingerprints(paths);
+  return paths.map((path) => {
+    const raw = readRaw(path);
+    return {
+      file: path,
+      probes: raw.probes.map((p) => (p as { name: string }).name),
+      rules: raw.fingerprints.length,
+      portHints: Object.keys(raw.portHints).map(Number),
+    };
+  });
 }
 
 /**

@@ -29,6 +29,7 @@ import { registerImportRoutes } from '#src/discovery/imports.routes.js';
 import { registerSchedulerMetrics } from '#src/jobs/jobs.metrics.js';
 import { IssueService } from '#src/issues/issues.service.js';
 import { registerIssueRoutes } from '#src/issues/issues.routes.js';
+import { registerPolicyRoutes } from '#src/issues/policies.routes.js';
 import { registerWebUi } from '#src/http/static.js';
 import { DatabaseUnavailableError, describeError } from '#src/storage/database.js';
 import { isConnectionError } from '#src/storage/dialect.js';
@@ -278,6 +279,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     app,
     new IssueService(deps.platform.db.kysely, deps.platform.policies, Date.now),
   );
+  registerPolicyRoutes(app, deps.platform.policies);
   registerSchedulerMetrics(deps.metrics.registry, deps.platform.jobs);
   await registerAttributionRoutes(app, {
     db: deps.platform.db,

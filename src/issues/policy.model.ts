@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { StartupError } from '#src/startup-error.js';
 import type { ServiceFinding, TlsCertificate } from '#src/discovery/discovery.model.js';
 
 /** Priorities, most severe first. */
@@ -93,8 +94,11 @@ export interface PolicyMatch {
   readonly evidence: Readonly<Record<string, string | number | boolean>>;
 }
 
-/** A policy file is invalid; the message names the file, the policy and the problem. */
-export class PolicyError extends Error {
+/**
+ * A policy file is invalid; the message names the file, the policy and the problem. A start-up
+ * error: a process given a bad policy file stops (the CLI exits 2) before it stores anything.
+ */
+export class PolicyError extends StartupError {
   constructor(message: string) {
     super(message);
     this.name = 'PolicyError';
@@ -106,6 +110,17 @@ export const BUNDLED_POLICIES = fileURLToPath(
   new URL('../../../data/policies.json', import.meta.url),
 );
 
+/** Reads and validates one policy file. Throws PolicyError. */
+export function readPolicyFile(path: string): Policy[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new PolicyError(`${path}: cannot read policy file: ${(error as Error).message}`);
+  }
+  return parsePolicies(text, path);
+}
+
 /**
  * Loads the bundled policies and then each extra file. A later file's policy replaces an
  * earlier one with the same id (so an operator can re-prioritise a bundled policy); the same
@@ -114,13 +129,7 @@ export const BUNDLED_POLICIES = fileURLToPath(
 export function loadPolicies(extraPaths: readonly string[] = []): Policy[] {
   const byId = new Map<string, Policy>();
   for (const path of [BUNDLED_POLICIES, ...extraPaths]) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new PolicyError(`${path}: cannot read policy file: ${(error as Error).message}`);
-    }
-    for (const policy of parsePolicies(text, path)) byId.set(policy.id, policy);
+    for (const policy of readPolicyFile(path)) byId.set(policy.id, policy);
   }
   return [...byId.values()];
 }
@@ -140,17 +149,39 @@ export function parsePolicies(text: string, file: string): Policy[] {
   if (unknownTop.length > 0) {
     throw new PolicyError(`${file}: unknown field "${unknownTop[0]!}" at the top level`);
   }
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   return doc.policies.map((raw: unknown, index) => {
     const label = isObject(raw) && typeof raw.id === 'string' ? `"${raw.id}"` : `#${index}`;
     const fail = (problem: string): never => {
       throw new PolicyError(`${file}: policy ${label}: ${problem}`);
     };
     const policy = parsePolicy(raw, fail);
-    if (seen.has(policy.id)) fail('the id is used twice in this file');
-    seen.add(policy.id);
+    const first = seen.get(policy.id);
+    if (first !== undefined) {
+      fail(
+        `the id is used twice in this file (policies[${String(first)}] and policies[${String(index)}])`,
+      );
+    }
+    seen.set(policy.id, index);
     return policy;
   });
+}
+
+/** Match conditions as a policy file writes them (regular expressions as their source). */
+export type ConditionsDoc = Record<string, unknown>;
+
+/** One set of conditions in file form: what the API and CLI show a policy matches. */
+export function conditionsDoc(conditions: MatchConditions): ConditionsDoc {
+  const doc: ConditionsDoc = {};
+  for (const [key, value] of Object.entries(conditions) as [string, unknown][]) {
+    if (value instanceof RegExp) doc[key] = value.source;
+    else if (key === 'http' && isObject(value)) {
+      doc[key] = Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [k, v instanceof RegExp ? v.source : v]),
+      );
+    } else doc[key] = value;
+  }
+  return doc;
 }
 
 type Fail = (problem: string) => never;

@@ -66,8 +66,9 @@ export interface PlatformOptions {
 const PING_TIMEOUT_MS = 1500;
 
 /**
- * Opens the platform. Throws DatabaseUnavailableError, RedisUnavailableError or MigrationError
- * (each a clear one-line message; the CLI exits 2) and closes whatever it had opened.
+ * Opens the platform. Throws DatabaseUnavailableError, RedisUnavailableError, MigrationError,
+ * PolicyError or FingerprintError (each a clear one-line message; the CLI exits 2) and closes
+ * whatever it had opened.
  */
 export async function openPlatform(options: PlatformOptions): Promise<Platform> {
   const { config, logger } = options;
@@ -75,6 +76,8 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
+  // Bad policy files stop start-up before any engine is touched (PolicyError, exit 2).
+  const policies = loadPolicies(config.policies);
   try {
     const db = await connectDatabase(config.databaseUrl, {
       onIdleError: (error) => {
@@ -109,8 +112,12 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
       heartbeatMs: config.heartbeatMs,
       clock: Date.now,
     });
-    const policies = loadPolicies();
-    const scans = createScanService(db, assets, config, await loadScanCapabilities(db, policies));
+    const scans = createScanService(
+      db,
+      assets,
+      config,
+      await loadScanCapabilities(db, policies, config.fingerprints),
+    );
     let runner: JobRunner | null = null;
     let pool: CpuPool | null = null;
     if (options.runJobs) {
