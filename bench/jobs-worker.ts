@@ -11,8 +11,11 @@
  * Prints "ready" once it takes jobs; on SIGTERM it stops gracefully and prints its CPU time as
  * "cpu <user ms> <system ms>" before exiting.
  */
-import { createScanService, loadScanCapabilities } from '#src/discovery/discovery.wiring.js';
-import { loadPolicies } from '#src/issues/policy.model.js';
+import {
+  createScanService,
+  loadScanCapabilities,
+  loadScanData,
+} from '#src/discovery/discovery.wiring.js';
 import { availableParallelism } from 'node:os';
 import { pino } from 'pino';
 import { connectDatabase } from '#src/storage/database.js';
@@ -48,7 +51,7 @@ const runner = new JobRunner({
     db,
     assets,
     { scanMaxRate: 1, scanDefaultRate: 1, scanMaxHosts: 1 },
-    await loadScanCapabilities(db, loadPolicies()),
+    await loadScanCapabilities(db, loadScanData({ policies: [], fingerprints: [] })),
   ),
   pool,
   logger,

@@ -289,6 +289,8 @@ describe('bad files stop serve, worker, scan and import before anything is store
       ),
     );
     assert.equal(await accepts(port), false);
+    // Fingerprints too are read before the database is opened.
+    assert.equal(existsSync(database), false);
     const worker = startCommand(['worker', '--policies', file(BAD_FILES[2]!.doc)], env());
     children.push(worker);
     assert.equal((await exitWithin(worker)).code, 2);

@@ -3,8 +3,11 @@
  * SURFACESCAN_TEST_POSTGRES_URL is set) a real PostgreSQL database. Each test gets a scratch
  * database of its own and drops it afterwards.
  */
-import { createScanService, loadScanCapabilities } from '#src/discovery/discovery.wiring.js';
-import { loadPolicies } from '#src/issues/policy.model.js';
+import {
+  createScanService,
+  loadScanCapabilities,
+  loadScanData,
+} from '#src/discovery/discovery.wiring.js';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -755,7 +758,10 @@ for (const engine of engines()) {
 
     it('run twice with the same job id, it writes each observation once', async () => {
       const assets = new AssetRepository(s.db);
-      const capabilities = await loadScanCapabilities(s.db, loadPolicies());
+      const capabilities = await loadScanCapabilities(
+        s.db,
+        loadScanData({ policies: [], fingerprints: [] }),
+      );
       const cpu: CpuPool = {
         threads: 0,
         run: () => Promise.reject(new Error('assets.ingest needs no CPU pool')),

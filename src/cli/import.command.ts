@@ -11,8 +11,11 @@ import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.
 import { AppError } from '#src/http/errors.js';
 import { connectDatabase } from '#src/storage/database.js';
 import { migrate } from '#src/storage/migrations.js';
-import { createScanService, loadScanCapabilities } from '#src/discovery/discovery.wiring.js';
-import { loadPolicies } from '#src/issues/policy.model.js';
+import {
+  createScanService,
+  loadScanCapabilities,
+  loadScanData,
+} from '#src/discovery/discovery.wiring.js';
 import { IMPORT_FORMATS } from '#src/discovery/import.model.js';
 import { MAX_IMPORT_BYTES, type ImportFormat } from '#src/discovery/import-result.model.js';
 import {
@@ -84,18 +87,13 @@ export function importCommand(write: (text: string) => void): Command {
     async (path: string, options: ImportOptions & Record<string, string | undefined>) => {
       const config = configFromOptions(options);
       const bytes = readImportFile(path);
-      // A bad policy file stops the command before the database is touched.
-      const policies = loadPolicies(config.policies);
+      // A bad policy or fingerprint file stops the command before the database is touched.
+      const data = loadScanData(config);
       const db = await connectDatabase(config.databaseUrl);
       try {
         await migrate(db);
         const assets = new AssetRepository(db);
-        const scans = createScanService(
-          db,
-          assets,
-          config,
-          await loadScanCapabilities(db, policies, config.fingerprints),
-        );
+        const scans = createScanService(db, assets, config, await loadScanCapabilities(db, data));
         const imports = new ImportService(db, assets, scans);
         let outcome: ImportOutcome;
         try {

@@ -13,8 +13,11 @@ import { AppError } from '#src/http/errors.js';
 import { connectDatabase } from '#src/storage/database.js';
 import { migrate } from '#src/storage/migrations.js';
 import { RateLimiter } from '#src/discovery/connect-scan.js';
-import { createScanService, loadScanCapabilities } from '#src/discovery/discovery.wiring.js';
-import { loadPolicies } from '#src/issues/policy.model.js';
+import {
+  createScanService,
+  loadScanCapabilities,
+  loadScanData,
+} from '#src/discovery/discovery.wiring.js';
 import type { ScanService } from '#src/discovery/scan.service.js';
 
 /** Options of the scan command as commander hands them over. */
@@ -72,8 +75,8 @@ export function scanCommand(
     const concurrency = whole('concurrency', options.concurrency);
     const timeoutMs = whole('timeout-ms', options.timeoutMs);
     const retries = whole('retries', options.retries);
-    // A bad policy file stops the command before the database is touched.
-    const policies = loadPolicies(config.policies);
+    // A bad policy or fingerprint file stops the command before the database is touched.
+    const data = loadScanData(config);
     const db = await connectDatabase(config.databaseUrl);
     try {
       await migrate(db);
@@ -81,7 +84,7 @@ export function scanCommand(
         db,
         new AssetRepository(db),
         config,
-        await loadScanCapabilities(db, policies, config.fingerprints),
+        await loadScanCapabilities(db, data),
       );
       let scan;
       try {

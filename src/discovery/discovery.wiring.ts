@@ -12,7 +12,7 @@ import { loadProviderIndexFor } from '#src/discovery/provider.data.js';
 import type { ProviderIndex } from '#src/discovery/provider.model.js';
 import { ScanService, type ScanHooks } from '#src/discovery/scan.service.js';
 import { reconcileIssues } from '#src/issues/issues.service.js';
-import type { Policy } from '#src/issues/policy.model.js';
+import { loadPolicies, type Policy } from '#src/issues/policy.model.js';
 
 /** Resolves a host name to all its addresses. */
 async function resolveAll(hostname: string): Promise<string[]> {
@@ -29,19 +29,34 @@ export interface ScanCapabilities {
   readonly probe?: Omit<ProbeOptions, 'fingerprints' | 'signal'>;
 }
 
+/** The data files a process's scans use: issue policies and the fingerprint database. */
+export interface ScanData {
+  readonly policies: readonly Policy[];
+  readonly fingerprints: FingerprintDb;
+}
+
 /**
- * Loads the fingerprint database (bundled, plus `fingerprintFiles`; a bad file throws
- * FingerprintError) and the cloud ranges (bundled, with the providers `surfacescan providers
- * refresh` stored in `db` replacing theirs). Loaded once: a process sees a refresh when it
- * restarts.
+ * Reads the bundled policies and fingerprints plus the user's extra files. Call it before
+ * opening any database: a bad file throws PolicyError or FingerprintError (StartupError, exit
+ * 2) and nothing has been touched. Read once per process; a change needs a restart.
  */
-export async function loadScanCapabilities(
-  db: Db,
-  policies: readonly Policy[],
-  fingerprintFiles: readonly string[] = [],
-): Promise<ScanCapabilities> {
-  const fingerprints = loadFingerprints(fingerprintFiles);
-  return { policies, fingerprints, providers: await loadProviderIndexFor(db) };
+export function loadScanData(files: {
+  readonly policies: readonly string[];
+  readonly fingerprints: readonly string[];
+}): ScanData {
+  return {
+    policies: loadPolicies(files.policies),
+    fingerprints: loadFingerprints(files.fingerprints),
+  };
+}
+
+/**
+ * The capabilities of a process's scans: its scan data and the cloud ranges (bundled, with
+ * the providers `surfacescan providers refresh` stored in `db` replacing theirs). Loaded once:
+ * a process sees a refresh when it restarts.
+ */
+export async function loadScanCapabilities(db: Db, data: ScanData): Promise<ScanCapabilities> {
+  return { ...data, providers: await loadProviderIndexFor(db) };
 }
 
 /** The hooks of a real deployment. */

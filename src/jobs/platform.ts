@@ -21,8 +21,12 @@ import { WorkerRepository } from '#src/jobs/workers.repository.js';
 import { JobService } from '#src/jobs/jobs.service.js';
 import { JobRunner } from '#src/jobs/runner.js';
 import type { ScanService } from '#src/discovery/scan.service.js';
-import { createScanService, loadScanCapabilities } from '#src/discovery/discovery.wiring.js';
-import { loadPolicies, type Policy } from '#src/issues/policy.model.js';
+import {
+  createScanService,
+  loadScanCapabilities,
+  loadScanData,
+} from '#src/discovery/discovery.wiring.js';
+import type { Policy } from '#src/issues/policy.model.js';
 import { createCpuPool, type CpuPool } from '#src/jobs/pool.js';
 
 /** An open platform. */
@@ -76,8 +80,9 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
-  // Bad policy files stop start-up before any engine is touched (PolicyError, exit 2).
-  const policies = loadPolicies(config.policies);
+  // Bad policy or fingerprint files stop start-up before any engine is touched (exit 2).
+  const data = loadScanData(config);
+  const { policies } = data;
   try {
     const db = await connectDatabase(config.databaseUrl, {
       onIdleError: (error) => {
@@ -112,12 +117,7 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
       heartbeatMs: config.heartbeatMs,
       clock: Date.now,
     });
-    const scans = createScanService(
-      db,
-      assets,
-      config,
-      await loadScanCapabilities(db, policies, config.fingerprints),
-    );
+    const scans = createScanService(db, assets, config, await loadScanCapabilities(db, data));
     let runner: JobRunner | null = null;
     let pool: CpuPool | null = null;
     if (options.runJobs) {
