@@ -539,7 +539,12 @@ describe('identifyService against protocol speakers', { concurrency: true }, () 
         });
     });
 
-  const cases: [string, () => Promise<Listening>, Record<string, unknown>][] = [
+  const cases: [
+    string,
+    () => Promise<Listening>,
+    Record<string, unknown>,
+    Partial<ProbeOptions>?,
+  ][] = [
     [
       'OpenSSH on Debian',
       () => banner('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n'),
@@ -574,6 +579,73 @@ describe('identifyService against protocol speakers', { concurrency: true }, () 
           });
         }),
       { service: 'amqp', product: 'RabbitMQ', version: '3.10.8' },
+    ],
+    [
+      'Mosquitto letting anyone in (bytes as a real Mosquitto 2.0.11 answers)',
+      () =>
+        tcpServer((socket) => {
+          socket.once('data', (data: Buffer) => {
+            // Like the real one, it hangs up on anything that is not an MQTT CONNECT.
+            if (data.subarray(4, 8).toString('latin1') !== 'MQTT') {
+              socket.destroy();
+              return;
+            }
+            const topic = '$SYS/broker/version';
+            const version = 'mosquitto version 2.0.11';
+            socket.write(
+              Buffer.concat([
+                Buffer.from([0x20, 0x02, 0x00, 0x00, 0x90, 0x03, 0x00, 0x01, 0x00]),
+                Buffer.from([0x31, 2 + topic.length + version.length, 0x00, topic.length]),
+                Buffer.from(topic + version, 'latin1'),
+              ]),
+            );
+          });
+        }),
+      {
+        service: 'mqtt',
+        product: 'Eclipse Mosquitto',
+        version: '2.0.11',
+        extra: { info: 'anonymous access' },
+      },
+      // Last in the default order (no port hint on a random port): more time.
+      { totalTimeoutMs: 10_000 },
+    ],
+    [
+      'an MQTT broker that wants credentials',
+      () =>
+        tcpServer((socket) => {
+          socket.once('data', (data: Buffer) => {
+            if (data.subarray(4, 8).toString('latin1') === 'MQTT')
+              socket.end(Buffer.from([0x20, 0x02, 0x00, 0x05]));
+            else socket.destroy();
+          });
+        }),
+      { service: 'mqtt', extra: { info: 'authentication required' } },
+      // Last in the default order (no port hint on a random port): more time.
+      { totalTimeoutMs: 10_000 },
+    ],
+    [
+      'epmd (the NAMES answer of a real epmd with a RabbitMQ node)',
+      () =>
+        tcpServer((socket) => {
+          socket.once('data', (data: Buffer) => {
+            if (data.equals(Buffer.from([0x00, 0x01, 0x6e])))
+              socket.end(
+                Buffer.concat([
+                  Buffer.from([0x00, 0x00, 0x11, 0x11]),
+                  Buffer.from('name rabbit at port 25672\n', 'latin1'),
+                ]),
+              );
+            else socket.destroy();
+          });
+        }),
+      {
+        service: 'epmd',
+        product: 'Erlang Port Mapper Daemon',
+        extra: { info: 'node rabbit at port 25672' },
+      },
+      // Last in the default order (no port hint on a random port): more time.
+      { totalTimeoutMs: 10_000 },
     ],
     [
       'NATS (its INFO greeting; nmap 7.93 does not name it)',
@@ -696,11 +768,14 @@ describe('identifyService against protocol speakers', { concurrency: true }, () 
       { service: 'microsoft-ds', extra: { info: 'version=2 dialect=0x02ff' } },
     ],
   ];
-  for (const [name, start, expected] of cases) {
+  for (const [name, start, expected, options] of cases) {
     it(`identifies ${name}`, async () => {
       const server = await start();
       try {
-        const finding = await identifyService({ ip: '127.0.0.1', port: server.port }, quick);
+        const finding = await identifyService(
+          { ip: '127.0.0.1', port: server.port },
+          { ...quick, ...options },
+        );
         for (const [key, value] of Object.entries(expected))
           assert.deepEqual(
             finding[key as keyof typeof finding],

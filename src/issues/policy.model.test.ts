@@ -95,6 +95,25 @@ const cases: Record<string, { hit: ServiceFinding; miss: ServiceFinding; title?:
     miss: f({ port: 6379, service: 'redis', extra: { auth: 'required' } }),
     title: `Unauthenticated Redis Server at ${IP}:6379`,
   },
+  'mqtt-anonymous': {
+    hit: f({
+      port: 1883,
+      service: 'mqtt',
+      product: 'Eclipse Mosquitto',
+      version: '2.0.11',
+      extra: { info: 'anonymous access' },
+    }),
+    miss: f({ port: 1883, service: 'mqtt', extra: { info: 'authentication required' } }),
+    title: `MQTT Broker Allowing Anonymous Access at ${IP}:1883`,
+  },
+  'mqtt-server': {
+    hit: f({ port: 1883, service: 'mqtt', extra: { info: 'authentication required' } }),
+    miss: f({ port: 1883, service: 'mqtt', extra: { info: 'anonymous access' } }),
+  },
+  'erlang-epmd': {
+    hit: f({ port: 4369, service: 'epmd', product: 'Erlang Port Mapper Daemon' }),
+    miss: f({ port: 4369, service: 'amqp' }),
+  },
   'redis-server': {
     hit: f({ port: 6379, service: 'redis', extra: { auth: 'required' } }),
     miss: f({ port: 6379, service: 'redis', extra: { auth: 'none' } }),
