@@ -1,10 +1,9 @@
 /** `surfacescan facts import FILE`: stores facts from a file (all of them, or none). */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { withDatabase } from '#src/cli/database.js';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
 import { UsageError } from '#src/cli/errors.js';
-import { connectDatabase } from '#src/storage/database.js';
-import { migrate } from '#src/storage/migrations.js';
 import {
   FACT_FORMATS,
   describeProblems,
@@ -60,17 +59,13 @@ export function factsCommand(
         for (const p of parsed.problems)
           writeError(`surfacescan: ${file}:${String(p.line)}: skipped: ${p.message}\n`);
       }
-      const db = await connectDatabase(config.databaseUrl);
-      try {
-        await migrate(db);
+      await withDatabase(config.databaseUrl, async (db) => {
         const report = await new FactRepository(db).importFacts(parsed.facts);
         write(
           `${file} (${parsed.format}): ${String(report.received)} facts, ${String(report.added)} new, ` +
             `${String(report.updated)} seen again, ${String(parsed.problems.length)} skipped\n`,
         );
-      } finally {
-        await db.close();
-      }
+      });
     },
   );
   facts.addCommand(importer);

@@ -5,12 +5,11 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { withDatabase } from '#src/cli/database.js';
 import { AssetRepository } from '#src/assets/assets.repository.js';
 import { UsageError } from '#src/cli/errors.js';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
 import { AppError } from '#src/http/errors.js';
-import { connectDatabase } from '#src/storage/database.js';
-import { migrate } from '#src/storage/migrations.js';
 import {
   createScanService,
   loadScanCapabilities,
@@ -89,9 +88,7 @@ export function importCommand(write: (text: string) => void): Command {
       const bytes = readImportFile(path);
       // A bad policy or fingerprint file stops the command before the database is touched.
       const data = loadScanData(config);
-      const db = await connectDatabase(config.databaseUrl);
-      try {
-        await migrate(db);
+      await withDatabase(config.databaseUrl, async (db) => {
         const assets = new AssetRepository(db);
         const scans = createScanService(db, assets, config, await loadScanCapabilities(db, data));
         const imports = new ImportService(db, assets, scans);
@@ -112,9 +109,7 @@ export function importCommand(write: (text: string) => void): Command {
           throw error;
         }
         write(`${summaryLine(path, outcome)}\n`);
-      } finally {
-        await db.close();
-      }
+      });
     },
   );
   return command;

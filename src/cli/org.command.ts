@@ -3,12 +3,11 @@
  * a server (the API has the same: POST/GET /api/v1/organizations).
  */
 import { Command } from 'commander';
+import { withDatabase } from '#src/cli/database.js';
 import { AssetRepository } from '#src/assets/assets.repository.js';
 import { UsageError } from '#src/cli/errors.js';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
-import { connectDatabase, type Db } from '#src/storage/database.js';
 import { isUniqueViolation } from '#src/storage/dialect.js';
-import { migrate } from '#src/storage/migrations.js';
 import { seedProblems } from '#src/discovery/scope.model.js';
 
 const collect = (value: string, previous: string[]): string[] => [
@@ -18,16 +17,6 @@ const collect = (value: string, previous: string[]): string[] => [
     .map((v) => v.trim())
     .filter((v) => v !== ''),
 ];
-
-async function withDb<T>(url: string, run: (db: Db) => Promise<T>): Promise<T> {
-  const db = await connectDatabase(url);
-  try {
-    await migrate(db);
-    return await run(db);
-  } finally {
-    await db.close();
-  }
-}
 
 /** Builds the org command with its subcommands. */
 export function orgCommand(write: (text: string) => void): Command {
@@ -64,7 +53,7 @@ export function orgCommand(write: (text: string) => void): Command {
       };
       const problems = seedProblems(seeds);
       if (problems.length > 0) throw new UsageError(`bad seeds: ${problems.join('; ')}`);
-      const created = await withDb(config.databaseUrl, async (db) => {
+      const created = await withDatabase(config.databaseUrl, async (db) => {
         try {
           return await new AssetRepository(db).createOrganization(name, seeds, Date.now());
         } catch (error) {
@@ -81,7 +70,7 @@ export function orgCommand(write: (text: string) => void): Command {
   addSettingOptions(list, ['databaseUrl']);
   list.action(async (options: Record<string, string | undefined>) => {
     const config = configFromOptions(options);
-    const orgs = await withDb(config.databaseUrl, (db) =>
+    const orgs = await withDatabase(config.databaseUrl, (db) =>
       new AssetRepository(db).listOrganizations(),
     );
     for (const o of orgs) {

@@ -7,10 +7,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command, Option } from 'commander';
+import { withDatabase } from '#src/cli/database.js';
 import { UsageError } from '#src/cli/errors.js';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
-import { connectDatabase, type Db } from '#src/storage/database.js';
-import { migrate } from '#src/storage/migrations.js';
 import {
   PROVIDER_RANGE_FORMATS,
   ProviderRangeError,
@@ -25,16 +24,6 @@ import {
 import { loadProviderIndexFor, providerOverview } from '#src/discovery/provider.data.js';
 
 type Options = Record<string, string | undefined>;
-
-async function withDb<T>(url: string, run: (db: Db) => Promise<T>): Promise<T> {
-  const db = await connectDatabase(url);
-  try {
-    await migrate(db);
-    return await run(db);
-  } finally {
-    await db.close();
-  }
-}
 
 /** Reads every file completely before anything is stored: one bad file refuses the lot. */
 function readRefreshes(
@@ -103,7 +92,7 @@ export function providersCommand(write: (text: string) => void): Command {
     ) => {
       const config = configFromOptions(options);
       const refreshes = readRefreshes(files, options.format, options.provider);
-      await withDb(config.databaseUrl, (db) =>
+      await withDatabase(config.databaseUrl, (db) =>
         new ProviderRangeRepository(db).replace(refreshes, Date.now()),
       );
       for (const r of refreshes)
@@ -120,7 +109,7 @@ export function providersCommand(write: (text: string) => void): Command {
   addSettingOptions(list, ['databaseUrl']);
   list.action(async (options: Options) => {
     const config = configFromOptions(options);
-    const rows = await withDb(config.databaseUrl, (db) => providerOverview(db));
+    const rows = await withDatabase(config.databaseUrl, (db) => providerOverview(db));
     const width = Math.max(8, ...rows.map((r) => r.provider.length));
     write(`${'PROVIDER'.padEnd(width)}  ${'RANGES'.padStart(6)}  SOURCE\n`);
     for (const r of rows) {
@@ -138,7 +127,7 @@ export function providersCommand(write: (text: string) => void): Command {
   addSettingOptions(lookup, ['databaseUrl']);
   lookup.action(async (ip: string, options: Options) => {
     const config = configFromOptions(options);
-    const index = await withDb(config.databaseUrl, (db) => loadProviderIndexFor(db));
+    const index = await withDatabase(config.databaseUrl, (db) => loadProviderIndexFor(db));
     try {
       write(`${index.lookup(ip.trim())}\n`);
     } catch (error) {

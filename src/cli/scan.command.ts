@@ -5,13 +5,12 @@
  * (or JSON) to stdout.
  */
 import { Command, Option } from 'commander';
+import { withDatabase } from '#src/cli/database.js';
 import cliProgress from 'cli-progress';
 import { AssetRepository } from '#src/assets/assets.repository.js';
 import { UsageError } from '#src/cli/errors.js';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
 import { AppError } from '#src/http/errors.js';
-import { connectDatabase } from '#src/storage/database.js';
-import { migrate } from '#src/storage/migrations.js';
 import { RateLimiter } from '#src/discovery/connect-scan.js';
 import {
   createScanService,
@@ -77,9 +76,7 @@ export function scanCommand(
     const retries = whole('retries', options.retries);
     // A bad policy or fingerprint file stops the command before the database is touched.
     const data = loadScanData(config);
-    const db = await connectDatabase(config.databaseUrl);
-    try {
-      await migrate(db);
+    await withDatabase(config.databaseUrl, async (db) => {
       const scans = createScanService(
         db,
         new AssetRepository(db),
@@ -152,9 +149,7 @@ export function scanCommand(
       write(
         `scan ${scan.id}: ${String(scan.probesTotal)} probes of ${String(scan.hosts.length)} host(s) in ${seconds.toFixed(1)} s, ${String(services.length)} open\n`,
       );
-    } finally {
-      await db.close();
-    }
+    });
   });
   return command;
 }
