@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
+import { connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -25,6 +25,8 @@ import {
   type ServeProcess,
 } from './helpers/cli.js';
 import { fixturePath, getJson } from './helpers/http.js';
+import { bannerListener } from './helpers/listeners.js';
+import { freePort } from './helpers/private-engines.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'surfacescan-custom-data-'));
 const children: ServeProcess[] = [];
@@ -47,27 +49,8 @@ function file(content: unknown): string {
 
 /** A loopback service that greets every connection with `banner`. */
 async function listen(banner: string): Promise<number> {
-  const server = createServer((socket) => {
-    socket.on('error', () => undefined);
-    // Drain what probes send, so the client's FIN arrives and server.close() can finish.
-    socket.resume();
-    socket.end(banner);
-  });
+  const { server, port } = await bannerListener(banner);
   listeners.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as { port: number }).port;
-}
-
-/** A TCP port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
   return port;
 }
 

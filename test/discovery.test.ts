@@ -6,10 +6,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import type { RunningServer } from '#src/http/server.js';
 import { engines, type ScratchDatabase } from './helpers/databases.js';
 import { fixturePath, getJson, sendJson, startTestServer, until } from './helpers/http.js';
+import { bannerListener } from './helpers/listeners.js';
 
 interface ScanView {
   id: string;
@@ -32,19 +33,7 @@ interface ServiceView {
 }
 
 /** A loopback listener that greets like a tiny FTP server. */
-async function listener(): Promise<{ server: Server; port: number }> {
-  const server = createServer((socket) => {
-    socket.on('error', () => undefined);
-    // Read (and drop) what the probes send: a socket nobody reads never sees the client's FIN,
-    // so it would stay open and keep server.close() from calling back.
-    socket.resume();
-    socket.end('220 test ready\r\n');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return { server, port: address.port };
-}
+const listener = () => bannerListener('220 test ready\r\n');
 
 for (const engine of engines()) {
   describe(`discovery over HTTP on ${engine.name}`, () => {

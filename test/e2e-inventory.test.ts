@@ -4,26 +4,15 @@
  * searched, the assets view, an asset page with its services and observations, a service page.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { RunningServer } from '#src/http/server.js';
 import { fixturePath, getJson, sendJson, startTestServer, until } from './helpers/http.js';
 import { launchBrowser, openPage, screenshot } from './helpers/browser.js';
+import { bannerListener } from './helpers/listeners.js';
 
-async function listener(): Promise<{ server: Server; port: number }> {
-  const server = createServer((socket) => {
-    socket.on('error', () => undefined);
-    // Read (and drop) what the probes send: a socket nobody reads never sees the client's FIN,
-    // so it would stay open and keep server.close() from calling back.
-    socket.resume();
-    socket.end('220 inventory test ready\r\n');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return { server, port: address.port };
-}
+const listener = () => bannerListener('220 inventory test ready\r\n');
 
 describe('Assets page in Chromium', () => {
   let server: RunningServer;

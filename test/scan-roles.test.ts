@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,22 +19,16 @@ import {
   type ServeProcess,
 } from './helpers/cli.js';
 import { fixturePath, getJson, sendJson, until } from './helpers/http.js';
+import { bannerListener } from './helpers/listeners.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'surfacescan-scan-roles-'));
 const children: ServeProcess[] = [];
 const listeners: Server[] = [];
 
 async function listen(): Promise<number> {
-  const server = createServer((socket) => {
-    socket.on('error', () => undefined);
-    // Read (and drop) what the probes send: a socket nobody reads never sees the client's FIN,
-    // so it would stay open and keep server.close() from calling back.
-    socket.resume();
-    socket.end('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n');
-  });
+  const { server, port } = await bannerListener('SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n');
   listeners.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as { port: number }).port;
+  return port;
 }
 
 after(() => {
