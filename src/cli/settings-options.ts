@@ -8,7 +8,7 @@ type Key = keyof Config;
 export function addSettingOptions(command: Command, keys?: readonly Key[]): Command {
   for (const setting of SETTINGS) {
     if (keys !== undefined && !keys.includes(setting.key)) continue;
-    const isBoolean = setting.key === 'accessLog';
+    const isBoolean = typeof setting.fallback() === 'boolean';
     const flag = isBoolean ? `${setting.flag} [bool]` : `${setting.flag} <value>`;
     command.addOption(new Option(flag, `${setting.doc} [env ${setting.env}]`));
   }

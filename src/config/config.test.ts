@@ -47,6 +47,7 @@ describe('loadConfig', () => {
       predictCandidateThreshold: null,
       policies: [],
       fingerprints: [],
+      exampleData: false,
     });
   });
 
@@ -114,6 +115,7 @@ describe('loadConfig', () => {
       predictCandidateThreshold: 0.3,
       policies: ['a.json', '/etc/surfacescan/b.json'],
       fingerprints: ['fp.json'],
+      exampleData: false,
     });
   });
 

@@ -62,6 +62,8 @@ export interface Config {
   readonly policies: readonly string[];
   /** Extra fingerprint files, loaded after the bundled database (their rules are tried first). */
   readonly fingerprints: readonly string[];
+  /** Load the bundled example exposure data into a database without organizations. */
+  readonly exampleData: boolean;
 }
 
 /** Process roles of `surfacescan serve`. */
@@ -347,6 +349,14 @@ export const SETTINGS = [
     parse: fileList,
     doc: 'Extra fingerprint files (JSON), comma-separated: their probes are added and their rules tried before the bundled ones.',
   } satisfies Setting<'fingerprints'>,
+  {
+    key: 'exampleData',
+    flag: '--example-data',
+    env: 'SURFACESCAN_EXAMPLE_DATA',
+    fallback: () => false,
+    parse: parseBoolean,
+    doc: 'Load the bundled example exposure data (Example Corp, documentation addresses) into a database that has no organization yet; `npm start` turns it on.',
+  } satisfies Setting<'exampleData'>,
 ] as const;
 
 /** Raised when settings are invalid; the message lists every problem, one per line. */

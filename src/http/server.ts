@@ -21,6 +21,7 @@ import {
 import type { Reloader } from '#src/cloud/cloud.routes.js';
 import { openPlatform, type Platform } from '#src/jobs/platform.js';
 import { migrateDatabase } from '#src/storage/migrations.js';
+import { loadExampleData } from '#src/discovery/example-data.js';
 import { PACKAGE_VERSION } from '#src/version.js';
 import { predictServiceFor, startPredictServer } from '#src/attribution/predict.server.js';
 
@@ -68,6 +69,7 @@ export async function startServer(
     runJobs: config.role === 'all',
   });
   try {
+    if (config.exampleData) await loadExampleData({ ...platform, logger });
     const environments = fromFile ?? (await EnvironmentService.open(config.cloudEnv, serviceDeps));
     return await startHttp(config, logger, platform, environments, source);
   } catch (error) {
