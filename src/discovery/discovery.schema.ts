@@ -155,3 +155,12 @@ export const AssetQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** The observation history of an asset or service: where each fact came from, and when. */
+export const Observations = Type.Array(
+  Type.Object({
+    source: Type.String(),
+    observedAt: Type.String({ format: 'date-time' }),
+    data: Type.Unknown(),
+  }),
+);
