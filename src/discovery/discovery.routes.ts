@@ -28,6 +28,7 @@ import {
   ServiceQuery,
   AssetAnswer,
   AssetQuery,
+  Observations,
 } from '#src/discovery/discovery.schema.js';
 import type { ScanService } from '#src/discovery/scan.service.js';
 import { seedProblems } from '#src/discovery/scope.model.js';
@@ -78,15 +79,6 @@ export function serviceAnswer(s: ServiceRecord) {
     finding: s.finding,
   };
 }
-
-/** The observation history of an asset or service: where each fact came from, and when. */
-const Observations = Type.Array(
-  Type.Object({
-    source: Type.String(),
-    observedAt: Type.String({ format: 'date-time' }),
-    data: Type.Unknown(),
-  }),
-);
 
 /** An observation as the detail routes show it. */
 function observationAnswer(o: { source: string; observed_at: number; data: unknown }) {
