@@ -51,6 +51,12 @@ describe('serve --example-data', () => {
         items: { title: string; provider: string }[];
       };
       assert.match(telnet.items[0]!.title, /^Telnet Server at (203\.0\.113|198\.51\.100)\.\d+:23$/);
+      // Organizations are named by id or name in every filter; an unknown one is a 404.
+      const byName = (await getJson(`${server.url}/api/v1/issues/summary?org=Example%20Corp`))
+        .body as Summary;
+      assert.deepEqual(byName, summary);
+      const unknown = await getJson(`${server.url}/api/v1/issues?org=Nobody`);
+      assert.equal(unknown.status, 404);
     } finally {
       await server.close();
     }

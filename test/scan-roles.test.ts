@@ -152,6 +152,20 @@ describe('surfacescan scan (no server)', () => {
     );
   });
 
+  it('stops on SIGINT with exit 130, keeping what it found', async () => {
+    // 65,535 probes at 300/s: minutes of work, interrupted after the first second.
+    const scan = startCommand(
+      ['scan', '--org', 'Loopback', '--targets', '127.0.0.1', '--ports', '-', '--rate', '300'],
+      env(),
+    );
+    children.push(scan);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    scan.child.kill('SIGINT');
+    const exit = await exitWithin(scan);
+    assert.equal(exit.code, 130, scan.stderr());
+    assert.match(scan.stderr(), /interrupted; what it found so far is stored\n$/);
+  });
+
   it('refuses out-of-scope targets, bad ports, a rate over the cap and unknown organizations', async () => {
     const cases: [string[], string][] = [
       [

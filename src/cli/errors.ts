@@ -12,6 +12,17 @@ export class UsageError extends Error {
   }
 }
 
+/** The user stopped the command (SIGINT/SIGTERM) after it had started work: exit code 130. */
+export class InterruptedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InterruptedError';
+  }
+}
+
+/** Exit code of an interrupted command, as shells report a SIGINT (128 + 2). */
+export const EXIT_INTERRUPTED = 130;
+
 const LISTEN_ERRORS = new Set([
   'EADDRINUSE',
   'EACCES',
@@ -30,6 +41,10 @@ export function reportError(error: unknown, write: (text: string) => void): numb
     // Commander has printed its own message already; --help and --version exit 0, while help
     // shown because no command was given, and every parse error, are usage errors.
     return error.exitCode === 0 ? 0 : EXIT_USAGE;
+  }
+  if (error instanceof InterruptedError) {
+    write(`surfacescan: ${error.message}\n`);
+    return EXIT_INTERRUPTED;
   }
   if (
     error instanceof UsageError ||

@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { withDatabase } from '#src/cli/database.js';
 import cliProgress from 'cli-progress';
 import { AssetRepository } from '#src/assets/assets.repository.js';
-import { UsageError } from '#src/cli/errors.js';
+import { InterruptedError, UsageError } from '#src/cli/errors.js';
 import { addSettingOptions, configFromOptions } from '#src/cli/settings-options.js';
 import { AppError } from '#src/http/errors.js';
 import { RateLimiter } from '#src/discovery/connect-scan.js';
@@ -128,7 +128,7 @@ export function scanCommand(
       const seconds = (performance.now() - started) / 1000;
       if (controller.signal.aborted) {
         await scans.repository.endScan(db.kysely, scan.id, 'cancelled', Date.now(), 'interrupted');
-        throw new UsageError(`scan ${scan.id} interrupted; what it found so far is stored`);
+        throw new InterruptedError(`scan ${scan.id} interrupted; what it found so far is stored`);
       }
       const services = await scans.repository.servicesOfRun(db.kysely, scan.id);
       services.sort((a, b) => (a.ip === b.ip ? a.port - b.port : a.ip < b.ip ? -1 : 1));

@@ -32,6 +32,7 @@ import {
 } from '#src/discovery/discovery.schema.js';
 import type { ScanService } from '#src/discovery/scan.service.js';
 import { seedProblems } from '#src/discovery/scope.model.js';
+import { orgIdOf } from '#src/assets/org-ref.js';
 
 /** What the routes need. */
 export interface DiscoveryRouteDeps {
@@ -393,16 +394,4 @@ async function pagedBy<T>(list: () => Promise<T>): Promise<T> {
     if (error instanceof CursorError) throw validationError(`cursor: ${error.message}`);
     throw error;
   }
-}
-
-/** The id of an organization named by id or name; 404 when there is none. */
-async function orgIdOf(
-  assets: AssetRepository,
-  ref: string | undefined,
-): Promise<string | undefined> {
-  if (ref === undefined || ref === '') return undefined;
-  const org = await assets.findOrganization(ref);
-  if (org === undefined)
-    throw new AppError('not_found', 404, `no organization ${JSON.stringify(ref)}`);
-  return org.id;
 }

@@ -16,6 +16,7 @@ import {
   ImportQuery,
 } from '#src/discovery/imports.schema.js';
 import type { ScanService } from '#src/discovery/scan.service.js';
+import { orgIdOf } from '#src/assets/org-ref.js';
 
 /** What the routes need. */
 export interface ImportRouteDeps {
@@ -111,15 +112,7 @@ export async function registerImportRoutes(app: App, deps: ImportRouteDeps): Pro
       },
     },
     async (request) => {
-      let orgId: string | undefined;
-      const ref = request.query.org;
-      if (ref !== undefined && ref !== '') {
-        const org = await deps.assets.findOrganization(ref);
-        if (org === undefined) {
-          throw new AppError('not_found', 404, `no organization ${JSON.stringify(ref)}`);
-        }
-        orgId = org.id;
-      }
+      const orgId = await orgIdOf(deps.assets, request.query.org);
       return (await imports.list(request.query.limit ?? 100, orgId)).map(importAnswer);
     },
   );

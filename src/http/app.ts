@@ -278,6 +278,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerIssueRoutes(
     app,
     new IssueService(deps.platform.db.kysely, deps.platform.policies, Date.now),
+    deps.platform.assets,
   );
   registerPolicyRoutes(app, deps.platform.policies);
   registerSchedulerMetrics(deps.metrics.registry, deps.platform.jobs);

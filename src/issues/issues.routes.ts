@@ -21,6 +21,8 @@ import type { IssueService, IssueView } from '#src/issues/issues.service.js';
 import type { IssueFilters, IssueSort } from '#src/issues/issues.repository.js';
 import { ISSUE_PROGRESS, ISSUE_STATUSES } from '#src/storage/schema.js';
 import { PRIORITIES } from '#src/issues/policy.model.js';
+import { orgIdOf } from '#src/assets/org-ref.js';
+import type { AssetRepository } from '#src/assets/assets.repository.js';
 
 /** Raw filter parameters as the query string carries them. */
 interface FilterQuery {
@@ -182,7 +184,14 @@ function jsonLines(rows: AsyncIterable<IssueView>): AsyncGenerator<string> {
 }
 
 /** Registers /api/v1/issues and its sub-routes. */
-export function registerIssueRoutes(app: App, issues: IssueService): void {
+export function registerIssueRoutes(app: App, issues: IssueService, assets: AssetRepository): void {
+  /** The filters of a request, its org (id or name) resolved to an id: 404 when unknown. */
+  const filtersOf = async (query: FilterQuery): Promise<IssueFilters> => {
+    const filters = parseFilters(query);
+    const orgId = await orgIdOf(assets, filters.orgId);
+    return orgId === undefined ? filters : { ...filters, orgId };
+  };
+
   app.get(
     '/api/v1/issues',
     {
@@ -193,12 +202,12 @@ export function registerIssueRoutes(app: App, issues: IssueService): void {
           'Keyset pagination: pass nextCursor as cursor with the same sort and order to get the ' +
           'next page; pages never repeat or skip an issue, even when sort values tie.',
         querystring: ListQuery,
-        response: { 200: ListAnswer, 400: ErrorBody, 503: ErrorBody },
+        response: { 200: ListAnswer, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
       },
     },
-    (request) =>
+    async (request) =>
       issues.list({
-        filters: parseFilters(request.query),
+        filters: await filtersOf(request.query),
         ...sortOf(request.query),
         limit: request.query.limit ?? 50,
         cursor: request.query.cursor,
@@ -217,8 +226,8 @@ export function registerIssueRoutes(app: App, issues: IssueService): void {
         querystring: ExportQuery,
       },
     },
-    (request, reply) => {
-      const filters = parseFilters(request.query);
+    async (request, reply) => {
+      const filters = await filtersOf(request.query);
       const { sort, order } = sortOf(request.query);
       const rows = issues.all(filters, sort, order);
       const csv = (request.query.format ?? 'csv') === 'csv';
@@ -236,10 +245,10 @@ export function registerIssueRoutes(app: App, issues: IssueService): void {
         tags: ['issues'],
         summary: 'Counts by priority, status, progress and provider, and new issues per day.',
         querystring: SummaryQuery,
-        response: { 200: SummaryAnswer, 400: ErrorBody, 503: ErrorBody },
+        response: { 200: SummaryAnswer, 400: ErrorBody, 404: ErrorBody, 503: ErrorBody },
       },
     },
-    (request) => issues.summary(parseFilters(request.query)),
+    async (request) => issues.summary(await filtersOf(request.query)),
   );
 
   app.post(

@@ -75,7 +75,9 @@ const filterFields = {
     }),
   ),
   provider: Type.Optional(Type.String({ description: 'Comma-separated providers, e.g. AWS,GCP.' })),
-  org: Type.Optional(Type.String({ minLength: 1, description: 'Organization id.' })),
+  org: Type.Optional(
+    Type.String({ minLength: 1, description: 'Organization id or name (404 when there is none).' }),
+  ),
   q: Type.Optional(
     Type.String({
       maxLength: 200,
