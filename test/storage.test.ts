@@ -36,6 +36,7 @@ const ALL_MIGRATIONS = [
   '0006_attribution',
   '0007_imports',
   '0008_provider_ranges',
+  '0009_scan_host_names',
 ];
 const APP_TABLES = [
   'assets',

@@ -86,3 +86,14 @@ export function discoveryTables(dialect: DialectName): Migration {
   };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- migrations see the schema as it was then */
+/** 0009: scans.host_names, the names each address was resolved from (null on older scans). */
+export function scanHostNames(dialect: DialectName): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('scans').addColumn('host_names', jsonType(dialect)).execute();
+    },
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */

@@ -66,6 +66,13 @@ export interface ServiceFinding {
   readonly ip: string;
   readonly port: number;
   readonly protocol: 'tcp';
+  /** The host name this port was identified under (sent as TLS SNI and HTTP Host), when the
+   * scan reached the address through a name; the TLS and HTTP facts are that name's. */
+  readonly hostname?: string;
+  /** On a service's latest finding only: every name the port was identified under in that run
+   * (at most 8), first the one whose facts this finding shows. Each name's own finding is an
+   * observation of the service. */
+  readonly hostnames?: readonly string[];
   /** nmap-style service name: ssh, ftp, http, https, telnet, smtp, mysql, postgresql, redis,
    * rsync, microsoft-ds, netbios-ssn, ms-wbt-server, memcached, mongodb, elasticsearch, ... */
   readonly service?: string;

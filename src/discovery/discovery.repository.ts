@@ -31,6 +31,8 @@ export interface ScanRecord {
   readonly id: string;
   readonly orgId: string;
   readonly hosts: readonly string[];
+  /** The host names each address was resolved from (addresses given as such are absent). */
+  readonly names: Readonly<Record<string, readonly string[]>>;
   readonly ports: string;
   readonly options: ScanOptions;
   readonly seed: number;
@@ -112,6 +114,7 @@ export class DiscoveryRepository {
   async createScan(input: {
     orgId: string;
     hosts: readonly string[];
+    names: Readonly<Record<string, readonly string[]>>;
     ports: string;
     portCount: number;
     options: ScanOptions;
@@ -124,6 +127,7 @@ export class DiscoveryRepository {
       id: randomUUID(),
       orgId: input.orgId,
       hosts: input.hosts,
+      names: input.names,
       ports: input.ports,
       options: input.options,
       seed: Math.floor(Math.random() * 2 ** 31),
@@ -143,6 +147,7 @@ export class DiscoveryRepository {
           id: scan.id,
           org_id: scan.orgId,
           hosts: toJson(scan.hosts),
+          host_names: toJson(scan.names),
           ports: scan.ports,
           options: toJson(scan.options),
           seed: scan.seed,
@@ -184,7 +189,7 @@ export class DiscoveryRepository {
     return row === undefined ? undefined : toScan(row);
   }
 
-  /** Recent scans, newest first (hosts left out: they can be large). */
+  /** Recent scans, newest first (hosts and names left out: they can be large). */
   async listScans(limit: number, orgId?: string): Promise<ScanRecord[]> {
     const rows = await this.db.kysely
       .selectFrom('scans')
@@ -194,7 +199,7 @@ export class DiscoveryRepository {
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ ...toScan({ ...r, hosts: '[]' }), hosts: [] }));
+    return rows.map((r) => toScan({ ...r, hosts: '[]', host_names: null }));
   }
 
   /** Progress summed over the shards. */
@@ -332,12 +337,17 @@ export class DiscoveryRepository {
 
   /**
    * Records findings in `trx`: ip and service assets, one observation each (id derived from the
-   * run, so a shard or import replayed writes nothing new), and the services rows. Returns the
-   * service ids in input order.
+   * run and the host name, so a shard or import replayed writes nothing new), and the services
+   * rows. Returns the service ids in input order.
+   *
+   * An ip:port may come several times, once per host name it was identified under: it stays one
+   * service (and one issue per policy), whose row keeps the first finding with every name in
+   * `hostnames`, while each name's finding, with its own certificate and page, is an observation.
    */
   async recordFindings(trx: Executor, batch: FindingBatch): Promise<string[]> {
     if (batch.findings.length === 0) return [];
     const { orgId, observedAt } = batch;
+    const latest = latestPerEndpoint(batch.findings);
     const providers = batch.findings.map((f) => batch.providerOf(f.ip));
     await this.assets.upsertAssets(
       batch.findings.map((f, i) => ({
@@ -369,9 +379,15 @@ export class DiscoveryRepository {
       })),
       trx,
     );
-    for (let i = 0; i < batch.findings.length; i += ROWS_PER_STATEMENT) {
-      const rows = batch.findings.slice(i, i + ROWS_PER_STATEMENT).map((f, j) => ({
-        id: ids[i + j]!,
+    // One row per endpoint: PostgreSQL refuses an upsert that touches a row twice.
+    const rowsOf = latest.map(({ index, finding }) => ({
+      f: finding,
+      id: ids[index]!,
+      provider: providers[index]!,
+    }));
+    for (let i = 0; i < rowsOf.length; i += ROWS_PER_STATEMENT) {
+      const rows = rowsOf.slice(i, i + ROWS_PER_STATEMENT).map(({ f, id, provider }) => ({
+        id,
         org_id: orgId,
         ip: f.ip,
         port: f.port,
@@ -381,7 +397,7 @@ export class DiscoveryRepository {
         product: f.product ?? null,
         version: f.version ?? null,
         finding: toJson(f),
-        provider: providers[i + j]!,
+        provider,
         source: batch.source,
         first_seen: observedAt,
         last_seen: observedAt,
@@ -487,6 +503,46 @@ export class DiscoveryRepository {
         .execute();
     }
     return gone;
+  }
+
+  /**
+   * What one run found, for the issue reconcile that ends it: each service's latest finding,
+   * and for a service identified under several names, each name's own finding (read back from
+   * its observation, whose id the run and the name determine), so that an issue only one name
+   * shows (its certificate, say) is not taken for gone.
+   */
+  async findingsOfRun(
+    trx: Executor,
+    runId: string,
+  ): Promise<{ serviceId: string; finding: ServiceFinding; provider: string }[]> {
+    const services = await this.servicesOfRun(trx, runId);
+    const wanted = new Map<string, string>();
+    for (const s of services) {
+      for (const hostname of s.finding.hostnames?.slice(1) ?? []) {
+        const id = observationId(s.source as FindingSource, runId, { ...s.finding, hostname });
+        wanted.set(id, s.id);
+      }
+    }
+    const extra = new Map<string, ServiceFinding[]>();
+    const ids = [...wanted.keys()];
+    for (let i = 0; i < ids.length; i += ROWS_PER_STATEMENT) {
+      const rows = await trx
+        .selectFrom('observations')
+        .select(['id', 'data'])
+        .where('id', 'in', ids.slice(i, i + ROWS_PER_STATEMENT))
+        .execute();
+      for (const row of rows) {
+        const serviceId = wanted.get(row.id)!;
+        extra.set(serviceId, [...(extra.get(serviceId) ?? []), fromJson<ServiceFinding>(row.data)]);
+      }
+    }
+    return services.flatMap((s) =>
+      [s.finding, ...(extra.get(s.id) ?? [])].map((finding) => ({
+        serviceId: s.id,
+        finding,
+        provider: s.provider,
+      })),
+    );
   }
 
   /** Services found by one run (scan id or import id). */
@@ -598,9 +654,38 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function observationId(source: FindingSource, runId: string, f: ServiceFinding): string {
+/**
+ * The first finding of each ip:port in a batch, with the names of all of them, and the index of
+ * that first finding. Findings without a name keep their shape (imports, scans of addresses).
+ */
+function latestPerEndpoint(
+  findings: readonly ServiceFinding[],
+): { index: number; finding: ServiceFinding }[] {
+  const byKey = new Map<string, { index: number; finding: ServiceFinding; names: string[] }>();
+  findings.forEach((f, index) => {
+    const key = serviceKey(f.ip, f.port);
+    const seen = byKey.get(key);
+    if (seen === undefined) {
+      byKey.set(key, { index, finding: f, names: f.hostname === undefined ? [] : [f.hostname] });
+    } else if (f.hostname !== undefined && !seen.names.includes(f.hostname)) {
+      seen.names.push(f.hostname);
+    }
+  });
+  return [...byKey.values()].map(({ index, finding, names }) => ({
+    index,
+    finding: names.length === 0 ? finding : { ...finding, hostnames: names },
+  }));
+}
+
+function observationId(
+  source: FindingSource,
+  runId: string,
+  f: Pick<ServiceFinding, 'ip' | 'port' | 'hostname'>,
+): string {
+  // Without a name the id is what it always was, so replays of older runs stay idempotent.
+  const name = f.hostname === undefined ? '' : `\u0000${f.hostname}`;
   const digest = createHash('sha256')
-    .update(`${source}\u0000${runId}\u0000${f.ip}\u0000${String(f.port)}`)
+    .update(`${source}\u0000${runId}\u0000${f.ip}\u0000${String(f.port)}${name}`)
     .digest('base64url');
   return `${source}:${digest.slice(0, 32)}`;
 }
@@ -609,6 +694,7 @@ function toScan(row: {
   id: string;
   org_id: string;
   hosts: unknown;
+  host_names: unknown;
   ports: string;
   options: unknown;
   seed: number;
@@ -625,6 +711,7 @@ function toScan(row: {
     id: row.id,
     orgId: row.org_id,
     hosts: fromJson<string[]>(row.hosts),
+    names: row.host_names === null ? {} : fromJson<Record<string, string[]>>(row.host_names),
     ports: row.ports,
     options: fromJson<ScanOptions>(row.options),
     seed: row.seed,

@@ -21,6 +21,7 @@ import {
   OutOfScopeError,
   Scope,
   TargetSpecError,
+  type ExpandedTargets,
   type Resolver,
 } from '#src/discovery/scope.model.js';
 
@@ -36,9 +37,10 @@ export interface ScanLimits {
 
 /** What the scan service plugs in (each a side effect or a capability of its own). */
 export interface ScanHooks {
-  /** Identifies the service on an open port; never throws for network trouble. */
+  /** Identifies the service on an open port, under `hostname` (TLS SNI, HTTP Host) when given;
+   * never throws for network trouble. */
   readonly identify: (
-    target: { ip: string; port: number },
+    target: { ip: string; port: number; hostname?: string },
     signal: AbortSignal,
   ) => Promise<ServiceFinding>;
   /** The hosting provider of an address ("AWS", "On Prem", ...). */
@@ -89,6 +91,12 @@ export interface ShardOutcome {
 const MAX_IDENTIFY_CONCURRENCY = 128;
 /** A shard aims at this many seconds of probing at its share of the rate. */
 const SHARD_SECONDS = 20;
+/**
+ * Most host names one address of a scan may be reached by. Each name is identified on its own
+ * (a virtual host has its own certificate and page), so names multiply the probing of a port;
+ * a scan naming more refuses to start (split it) rather than dropping names silently.
+ */
+export const MAX_NAMES_PER_ADDRESS = 8;
 
 /** Plans and runs scans. */
 export class ScanService {
@@ -125,15 +133,16 @@ export class ScanService {
       throw error;
     }
     const options = this.options(request);
-    let hosts: string[];
+    let expanded: ExpandedTargets;
     try {
       const scope = new Scope({
         domains: org.seeds.domains,
         cidrs: org.seeds.cidrs,
         excludes: org.seeds.excludes ?? [],
       });
-      hosts = await expandTargets(request.targets, scope, this.hooks.resolve, {
+      expanded = await expandTargets(request.targets, scope, this.hooks.resolve, {
         maxHosts: this.limits.maxHosts,
+        maxNamesPerAddress: MAX_NAMES_PER_ADDRESS,
       });
     } catch (error) {
       if (error instanceof TargetSpecError) throw validationError(`targets: ${error.message}`);
@@ -144,7 +153,8 @@ export class ScanService {
     const shardSize = Math.min(1 << 20, Math.max(1024, Math.round(perShardRate * SHARD_SECONDS)));
     return this.repository.createScan({
       orgId: org.id,
-      hosts,
+      hosts: expanded.hosts,
+      names: expanded.names,
       ports: formatPorts(ports),
       portCount: ports.length,
       options,
@@ -236,7 +246,7 @@ export class ScanService {
     if (result.aborted) return { ...idle, probesDone: result.done, openFound: result.open.length };
     const findings = scan.options.identify
       ? await this.identifyAll(
-          result.open,
+          identifyTargets(result.open, scan.names),
           Math.min(scan.options.concurrency, MAX_IDENTIFY_CONCURRENCY),
           options.signal,
         )
@@ -252,7 +262,7 @@ export class ScanService {
         scanId,
         shard,
         result.done,
-        findings.length,
+        result.open.length,
         observedAt,
       );
       if (remaining > 0) return false;
@@ -262,7 +272,7 @@ export class ScanService {
     });
     return {
       probesDone: result.done,
-      openFound: findings.length,
+      openFound: result.open.length,
       finished: true,
       scanCompleted: completed,
     };
@@ -314,11 +324,10 @@ export class ScanService {
     observedAt: number,
   ): Promise<void> {
     await this.repository.closeMissing(trx, orgId, runId, covers, observedAt);
-    const found = await this.repository.servicesOfRun(trx, runId);
     await this.hooks.reconcile(trx, {
       orgId,
       observedAt,
-      findings: found.map((s) => ({ serviceId: s.id, finding: s.finding, provider: s.provider })),
+      findings: await this.repository.findingsOfRun(trx, runId),
       coverage: { covers },
     });
   }
@@ -341,7 +350,7 @@ export class ScanService {
   }
 
   private async identifyAll(
-    open: readonly { ip: string; port: number }[],
+    open: readonly IdentifyTarget[],
     concurrency: number,
     signal: AbortSignal,
   ): Promise<ServiceFinding[]> {
@@ -350,10 +359,36 @@ export class ScanService {
     const worker = async (): Promise<void> => {
       while (next < open.length && !signal.aborted) {
         const i = next++;
-        out[i] = await this.hooks.identify(open[i]!, signal);
+        const target = open[i]!;
+        const finding = await this.hooks.identify(target, signal);
+        // The finding says which name its TLS and HTTP facts belong to.
+        out[i] =
+          target.hostname === undefined ? finding : { ...finding, hostname: target.hostname };
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, open.length) }, worker));
     return out.filter((f): f is ServiceFinding => f !== undefined);
   }
+}
+
+/** An open port to identify, under a host name or none. */
+interface IdentifyTarget {
+  readonly ip: string;
+  readonly port: number;
+  readonly hostname?: string;
+}
+
+/**
+ * What to identify: each open port once per host name its address was reached by (so virtual
+ * hosts show their own certificate and page), or once without a name for an address given as
+ * such.
+ */
+export function identifyTargets(
+  open: readonly { ip: string; port: number }[],
+  names: Readonly<Record<string, readonly string[]>>,
+): IdentifyTarget[] {
+  return open.flatMap(({ ip, port }) => {
+    const list = Object.hasOwn(names, ip) ? names[ip]! : [];
+    return list.length === 0 ? [{ ip, port }] : list.map((hostname) => ({ ip, port, hostname }));
+  });
 }

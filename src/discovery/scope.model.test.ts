@@ -100,9 +100,10 @@ describe('scope', () => {
   const internet = new Scope({ domains: [], cidrs: ['0.0.0.0/0'], excludes: ['8.8.8.0/24'] });
 
   it('lets a seed inside a special range open it, but not a wider seed', async () => {
-    assert.deepEqual(await expandTargets(['127.0.0.1'], loopback, noDns, { maxHosts: 10 }), [
-      '127.0.0.1',
-    ]);
+    assert.deepEqual(await expandTargets(['127.0.0.1'], loopback, noDns, { maxHosts: 10 }), {
+      hosts: ['127.0.0.1'],
+      names: {},
+    });
     await assert.rejects(
       expandTargets(['10.0.0.1'], loopback, noDns, { maxHosts: 10 }),
       (e: unknown) => e instanceof OutOfScopeError && /private/.test(e.message),
@@ -122,9 +123,10 @@ describe('scope', () => {
       expandTargets(['8.8.8.8'], internet, noDns, { maxHosts: 10 }),
       (e: unknown) => e instanceof OutOfScopeError && /excluded/.test(e.message),
     );
-    assert.deepEqual(await expandTargets(['8.8.4.4'], internet, noDns, { maxHosts: 10 }), [
-      '8.8.4.4',
-    ]);
+    assert.deepEqual(await expandTargets(['8.8.4.4'], internet, noDns, { maxHosts: 10 }), {
+      hosts: ['8.8.4.4'],
+      names: {},
+    });
   });
 
   it('refuses the whole list when one address of a block is out of scope', async () => {
@@ -137,9 +139,10 @@ describe('scope', () => {
   it('takes host names only under seed domains, and checks what they resolve to', async () => {
     const dns = (name: string): Promise<string[]> =>
       Promise.resolve(name === 'www.example.com' ? ['127.0.0.2'] : ['10.9.9.9']);
-    assert.deepEqual(await expandTargets(['www.example.com'], loopback, dns, { maxHosts: 10 }), [
-      '127.0.0.2',
-    ]);
+    assert.deepEqual(await expandTargets(['www.example.com'], loopback, dns, { maxHosts: 10 }), {
+      hosts: ['127.0.0.2'],
+      names: { '127.0.0.2': ['www.example.com'] },
+    });
     await assert.rejects(
       expandTargets(['intranet.example.com'], loopback, dns, { maxHosts: 10 }),
       (e: unknown) => e instanceof OutOfScopeError && /resolves into the private/.test(e.message),
@@ -162,5 +165,92 @@ describe('scope', () => {
       expandTargets(['127.0.0.0/24'], loopback, noDns, { maxHosts: 100 }),
       (e: unknown) => e instanceof TargetSpecError && /256 addresses/.test(e.message),
     );
+  });
+
+  describe('host names each address came from', () => {
+    const zone: Record<string, string[]> = {
+      'a.example.com': ['127.0.0.1'],
+      'b.example.com': ['127.0.0.1', '127.0.0.3'],
+      'c.example.com': ['127.0.0.3'],
+      'split.example.com': ['127.0.0.4', '10.1.1.1'],
+    };
+    const dns = (name: string): Promise<string[]> =>
+      zone[name] === undefined
+        ? Promise.reject(new Error('NXDOMAIN'))
+        : Promise.resolve(zone[name]);
+
+    it('maps each resolved address to its names, in target order, each once', async () => {
+      const expanded = await expandTargets(
+        ['b.example.com', '127.0.0.2', 'A.Example.com.', 'a.example.com', 'c.example.com'],
+        loopback,
+        dns,
+        { maxHosts: 10 },
+      );
+      assert.deepEqual(expanded.hosts, ['127.0.0.1', '127.0.0.3', '127.0.0.2']);
+      assert.deepEqual(expanded.names, {
+        '127.0.0.1': ['b.example.com', 'a.example.com'],
+        '127.0.0.3': ['b.example.com', 'c.example.com'],
+      });
+    });
+
+    it('keeps an address given both ways under its names, and a literal one without', async () => {
+      const expanded = await expandTargets(
+        ['127.0.0.1', 'a.example.com', '127.0.0.8/31'],
+        loopback,
+        dns,
+        {
+          maxHosts: 10,
+        },
+      );
+      assert.deepEqual(expanded, {
+        hosts: ['127.0.0.1', '127.0.0.8', '127.0.0.9'],
+        names: { '127.0.0.1': ['a.example.com'] },
+      });
+    });
+
+    it('refuses more names per address than the cap, naming the address', async () => {
+      const many = Array.from({ length: 4 }, (_, i) => `n${String(i)}.example.com`);
+      const one = (): Promise<string[]> => Promise.resolve(['127.0.0.1']);
+      assert.deepEqual(
+        (
+          await expandTargets(many.slice(0, 3), loopback, one, {
+            maxHosts: 10,
+            maxNamesPerAddress: 3,
+          })
+        ).names,
+        { '127.0.0.1': many.slice(0, 3) },
+      );
+      await assert.rejects(
+        expandTargets(many, loopback, one, { maxHosts: 10, maxNamesPerAddress: 3 }),
+        (e: unknown) =>
+          e instanceof TargetSpecError &&
+          /more than 3 .*127\.0\.0\.1.*n3\.example\.com/.test(e.message),
+      );
+    });
+
+    it('still refuses a name when one of its addresses is out of scope, or it does not resolve', async () => {
+      await assert.rejects(
+        expandTargets(['a.example.com', 'split.example.com'], loopback, dns, { maxHosts: 10 }),
+        (e: unknown) =>
+          e instanceof OutOfScopeError && /split\.example\.com -> 10\.1\.1\.1/.test(e.message),
+      );
+      await assert.rejects(
+        expandTargets(['gone.example.com'], loopback, dns, { maxHosts: 10 }),
+        (e: unknown) => e instanceof TargetSpecError && /does not resolve/.test(e.message),
+      );
+    });
+
+    it('counts an address reached by several names once against maxHosts', async () => {
+      const expanded = await expandTargets(['a.example.com', 'b.example.com'], loopback, dns, {
+        maxHosts: 2,
+      });
+      assert.deepEqual(expanded.hosts, ['127.0.0.1', '127.0.0.3']);
+      await assert.rejects(
+        expandTargets(['a.example.com', 'b.example.com', '127.0.0.9'], loopback, dns, {
+          maxHosts: 2,
+        }),
+        (e: unknown) => e instanceof TargetSpecError && /more than 2 addresses/.test(e.message),
+      );
+    });
   });
 });

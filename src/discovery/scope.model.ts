@@ -120,27 +120,52 @@ export type Resolver = (hostname: string) => Promise<readonly string[]>;
 export interface ExpandLimits {
   /** Most addresses a target list may expand to. */
   readonly maxHosts: number;
+  /** Most host names one address may be reached by (each name is identified on its own). */
+  readonly maxNamesPerAddress?: number;
+}
+
+/** In-scope addresses, and the host names each was resolved from. */
+export interface ExpandedTargets {
+  /** Unique canonical addresses, in target order. */
+  readonly hosts: string[];
+  /** For each address a host name resolved to: those names (lower case, no trailing dot),
+   * each once, in target order. Addresses given only as an IP or a CIDR block are absent. */
+  readonly names: Record<string, string[]>;
 }
 
 /**
  * Expands targets (addresses, CIDR blocks, host names) into unique canonical addresses, in
- * scope. Throws TargetSpecError for malformed input and OutOfScopeError listing every refused
- * target; on either, no address is returned, so nothing is scanned.
+ * scope, keeping which names led to each address (TLS SNI and the HTTP Host header need them).
+ * Throws TargetSpecError for malformed input and OutOfScopeError listing every refused target;
+ * on either, no address is returned, so nothing is scanned.
  */
 export async function expandTargets(
   targets: readonly string[],
   scope: Scope,
   resolve: Resolver,
   limits: ExpandLimits,
-): Promise<string[]> {
+): Promise<ExpandedTargets> {
   if (targets.length === 0) throw new TargetSpecError('no targets given');
   const out = new Set<string>();
+  const names = new Map<string, string[]>();
   const refusals: Refusal[] = [];
   const add = (ip: string): void => {
     out.add(ip);
     if (out.size > limits.maxHosts) {
       throw new TargetSpecError(
         `the targets expand to more than ${String(limits.maxHosts)} addresses; split the scan`,
+      );
+    }
+  };
+  const addName = (ip: string, host: string): void => {
+    const list = names.get(ip) ?? [];
+    if (list.includes(host)) return;
+    list.push(host);
+    names.set(ip, list);
+    const cap = limits.maxNamesPerAddress;
+    if (cap !== undefined && list.length > cap) {
+      throw new TargetSpecError(
+        `more than ${String(cap)} of the host names resolve to ${ip} (${list.join(', ')}); a scan identifies at most ${String(cap)} names per address, split the scan`,
       );
     }
   };
@@ -185,10 +210,12 @@ export async function expandTargets(
       const ip = parseIp(text);
       if (ip === undefined) continue;
       const reason = scope.refuseResolved(ip);
-      if (reason === undefined) add(formatIp(ip));
-      else refusals.push({ target: `${target} -> ${formatIp(ip)}`, reason });
+      if (reason === undefined) {
+        add(formatIp(ip));
+        addName(formatIp(ip), host);
+      } else refusals.push({ target: `${target} -> ${formatIp(ip)}`, reason });
     }
   }
   if (refusals.length > 0) throw new OutOfScopeError(refusals);
-  return [...out];
+  return { hosts: [...out], names: Object.fromEntries(names) };
 }

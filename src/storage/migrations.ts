@@ -11,7 +11,7 @@ import {
   type DialectName,
 } from '#src/storage/database.js';
 import { jsonType } from '#src/storage/dialect.js';
-import { discoveryTables } from '#src/discovery/discovery.migrations.js';
+import { discoveryTables, scanHostNames } from '#src/discovery/discovery.migrations.js';
 import { issueAssigneeSortIndex, issueTables } from '#src/issues/issues.migrations.js';
 import { providerRangesTable } from '#src/discovery/provider.migrations.js';
 import { StartupError } from '#src/startup-error.js';
@@ -226,6 +226,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0006_attribution': attributionTables(dialect),
     '0007_imports': importTables(),
     '0008_provider_ranges': providerRangesTable(),
+    '0009_scan_host_names': scanHostNames(dialect),
   };
 }
 

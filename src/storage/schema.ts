@@ -112,6 +112,8 @@ export interface ScansTable {
   org_id: string;
   /** The expanded, in-scope addresses (JSON array), in the order the permutation indexes. */
   hosts: JsonColumn;
+  /** Host names each address was resolved from (JSON object ip -> names); null before 0009. */
+  host_names: NullableJsonColumn;
   /** Compact port list, e.g. "1-1024,3306". */
   ports: string;
   /** Rate, concurrency, timeout, retries, parallelism, probe settings (JSON). */
