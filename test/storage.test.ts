@@ -37,6 +37,7 @@ const ALL_MIGRATIONS = [
   '0007_imports',
   '0008_provider_ranges',
   '0009_scan_host_names',
+  '0010_scans_by_org',
 ];
 const APP_TABLES = [
   'assets',
@@ -266,6 +267,7 @@ for (const engine of engines()) {
       has('jobs', 'state,finished_at');
       has('workers', 'id', true);
       has('imports', 'org_id,sha256', true);
+      has('scans', 'org_id,created_at');
     });
 
     it('a failing migration leaves the schema exactly as it was and names itself', async () => {

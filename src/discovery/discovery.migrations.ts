@@ -97,3 +97,18 @@ export function scanHostNames(dialect: DialectName): Migration {
   };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- migrations see the schema as it was then */
+/** 0010: scans by organization, newest first (GET /api/v1/scans?org=, the org foreign key). */
+export function scansByOrg(): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createIndex('scans_by_org')
+        .on('scans')
+        .columns(['org_id', 'created_at'])
+        .execute();
+    },
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */

@@ -11,7 +11,7 @@ import {
   type DialectName,
 } from '#src/storage/database.js';
 import { jsonType } from '#src/storage/dialect.js';
-import { discoveryTables, scanHostNames } from '#src/discovery/discovery.migrations.js';
+import { discoveryTables, scanHostNames, scansByOrg } from '#src/discovery/discovery.migrations.js';
 import { issueAssigneeSortIndex, issueTables } from '#src/issues/issues.migrations.js';
 import { providerRangesTable } from '#src/discovery/provider.migrations.js';
 import { StartupError } from '#src/startup-error.js';
@@ -227,6 +227,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0007_imports': importTables(),
     '0008_provider_ranges': providerRangesTable(),
     '0009_scan_host_names': scanHostNames(dialect),
+    '0010_scans_by_org': scansByOrg(),
   };
 }
 
