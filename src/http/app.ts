@@ -25,6 +25,7 @@ import type { Platform } from '#src/jobs/platform.js';
 import { registerJobRoutes } from '#src/jobs/jobs.routes.js';
 import { registerAssetRoutes, registerDiscoveryRoutes } from '#src/discovery/discovery.routes.js';
 import { registerProviderRoutes } from '#src/discovery/providers.routes.js';
+import { registerInventorySummaryRoutes } from '#src/discovery/inventory-summary.routes.js';
 import { registerImportRoutes } from '#src/discovery/imports.routes.js';
 import { registerSchedulerMetrics } from '#src/jobs/jobs.metrics.js';
 import { IssueService } from '#src/issues/issues.service.js';
@@ -273,6 +274,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
   registerDiscoveryRoutes(app, discovery);
   registerAssetRoutes(app, discovery);
+  registerInventorySummaryRoutes(app, discovery);
   registerProviderRoutes(app, { db: deps.platform.db });
   await registerImportRoutes(app, discovery);
   registerIssueRoutes(
