@@ -1,7 +1,7 @@
 /**
  * GET /api/v1/services/summary on a real server: nmap files imported over HTTP for two
  * organizations across three weeks (AWS, GCP, Azure and on-prem addresses, fifteen product
- * labels, a service closed by a later import) are summarised exactly as a naive replay of the
+ * labels, services closed by a later import) are summarised exactly as a naive replay of the
  * same files says; "summary" is never taken for a service id; bad input is a 4xx. Runs on
  * SQLite and, when configured, PostgreSQL.
  */

@@ -54,10 +54,10 @@ export interface InventorySummary {
 }
 
 // The product a chart shows: the product, else the protocol name, else "unidentified".
-// Constants are inlined (sql.lit): PostgreSQL matches a GROUP BY expression to the selected one
-// only when they are the same text, and two bound parameters are two different texts.
-const productLabel = sql<string>`coalesce(nullif(product, ''), nullif(service, ''), ${sql.lit(UNIDENTIFIED)})`;
-const serviceLabel = sql<string>`coalesce(nullif(service, ''), ${sql.lit(UNIDENTIFIED)})`;
+/** The product a chart shows: the product, else the protocol name, else "unidentified". */
+function productLabel(product: string | null, service: string | null): string {
+  return product || service || UNIDENTIFIED;
+}
 
 /** Summarises the services and ip assets of one organization (or all) as of `now`. */
 export async function summarizeInventory(
@@ -69,16 +69,18 @@ export async function summarizeInventory(
     .selectFrom('services')
     .$if(orgId !== undefined, (q) => q.where('org_id', '=', orgId!));
 
-  // One pass over the services: every breakdown of open ones is a fold of these groups.
+  // One pass over the services: every breakdown of open ones is a fold of these groups. Plain
+  // columns (not label expressions) in the GROUP BY: cheaper to sort, and an index on them
+  // could cover it; the labels are made while folding.
   const groups = await services
     .select((eb) => [
       'state',
       'provider',
-      productLabel.as('product_label'),
-      serviceLabel.as('service_label'),
+      'product',
+      'service',
       eb.fn.countAll<number | string>().as('n'),
     ])
-    .groupBy(['state', 'provider', productLabel, serviceLabel])
+    .groupBy(['state', 'provider', 'product', 'service'])
     .execute();
   const byProduct = new Map<string, number>();
   const byService = new Map<string, number>();
@@ -92,8 +94,8 @@ export async function summarizeInventory(
       continue;
     }
     openServices += n;
-    addTo(byProduct, g.product_label, n);
-    addTo(byService, g.service_label, n);
+    addTo(byProduct, productLabel(g.product, g.service), n);
+    addTo(byService, g.service || UNIDENTIFIED, n);
     addTo(openByProvider, g.provider, n);
   }
 
@@ -110,6 +112,8 @@ export async function summarizeInventory(
     .where('state', '=', 'open')
     .executeTakeFirstOrThrow();
 
+  // The constant is inlined (sql.lit): PostgreSQL matches a GROUP BY expression to the
+  // selected one only when both are the same text, and two bound parameters are not.
   const providerLabel = sql<string>`coalesce(provider, ${sql.lit(UNKNOWN_PROVIDER)})`;
   const ips = await db
     .selectFrom('assets')
