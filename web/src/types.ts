@@ -112,6 +112,29 @@ export interface IssueSummary {
   openedByDay: { day: string; count: number }[];
 }
 
+/** The largest groups of GET /api/v1/services/summary, the rest folded into `other`. */
+export interface ServiceBreakdown {
+  items: { name: string; count: number }[];
+  other: { count: number; names: number };
+}
+
+/** GET /api/v1/services/summary */
+export interface ServicesSummary {
+  orgId: string | null;
+  totals: {
+    openServices: number;
+    closedServices: number;
+    ipAssets: number;
+    exposedIps: number;
+    products: number;
+    newThisWeek: number;
+  };
+  byProduct: ServiceBreakdown;
+  byService: ServiceBreakdown;
+  byProvider: { provider: string; ipAssets: number; exposedIps: number; openServices: number }[];
+  firstSeenByDay: { day: string; count: number }[];
+}
+
 /** A TLS certificate as a scan records it. */
 export interface TlsCertificate {
   subject: string;

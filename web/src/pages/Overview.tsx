@@ -1,11 +1,12 @@
 /**
  * Overview: counts and trends at a glance. Issues by priority and opened per day (from
- * /api/v1/issues/summary), the cloud environment's size, and the job queues' health. Each card
+ * /api/v1/issues/summary), open services by product, assets by provider and new exposures (from
+ * /api/v1/services/summary), the cloud environment's size, and the job queues' health. Each card
  * loads and fails on its own, so one missing API never blanks the page.
  */
 import { useMemo, type ReactNode } from 'react';
 import { useApi } from '../api.ts';
-import type { EnvironmentInfo, IssueSummary, SchedulerView } from '../types.ts';
+import type { EnvironmentInfo, IssueSummary, SchedulerView, ServicesSummary } from '../types.ts';
 import { EChart, type ChartOption } from '../components/EChart.tsx';
 import { Empty, ErrorPanel, Loading } from '../components/States.tsx';
 import { Link } from '../router.tsx';
@@ -124,6 +125,202 @@ function IssueCards(): ReactNode {
   );
 }
 
+/**
+ * The chart's description for assistive technology, in words: ECharts' own reads only the first
+ * ten bars and mixes category positions into the values.
+ */
+function described(description: string) {
+  return { enabled: true, label: { description } };
+}
+
+/** The product chart's bars: the top products, then one "Other" bar for the rest. */
+function productBars(data: ServicesSummary): { name: string; count: number }[] {
+  const { items, other } = data.byProduct;
+  if (other.count === 0) return items;
+  const others = `Other (${other.names.toLocaleString()} products)`;
+  return [...items, { name: others, count: other.count }];
+}
+
+/** Open services by product, assets by provider and new exposures: one request, three cards. */
+function ExposureCards(): ReactNode {
+  const summary = useApi<ServicesSummary>('/api/v1/services/summary');
+  const data = summary.data;
+  const byProduct = useMemo<ChartOption | undefined>(() => {
+    if (data === undefined) return undefined;
+    const bars = productBars(data);
+    return {
+      aria: described(
+        `Open services by product: ${bars.map((b) => `${b.name}: ${String(b.count)}`).join('; ')}.`,
+      ),
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+      grid: { left: 8, right: 24, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: 'value', minInterval: 1 },
+      // Largest first, from the top down.
+      yAxis: {
+        type: 'category',
+        inverse: true,
+        data: bars.map((b) => b.name),
+        axisLabel: { width: 150, overflow: 'truncate' },
+      },
+      series: [{ type: 'bar', name: 'Open services', data: bars.map((b) => b.count) }],
+    };
+  }, [data]);
+  const byProvider = useMemo<ChartOption | undefined>(() => {
+    if (data === undefined) return undefined;
+    const rows = data.byProvider;
+    const words = rows.map(
+      (r) =>
+        `${r.provider}: ${String(r.ipAssets)} IP assets, ${String(r.openServices)} open services`,
+    );
+    return {
+      aria: described(`IP assets and open services by provider: ${words.join('; ')}.`),
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+      legend: { top: 0 },
+      grid: { left: 8, right: 24, top: 30, bottom: 8, containLabel: true },
+      xAxis: { type: 'value', minInterval: 1 },
+      yAxis: { type: 'category', inverse: true, data: rows.map((r) => r.provider) },
+      series: [
+        { type: 'bar', name: 'IP assets', data: rows.map((r) => r.ipAssets) },
+        { type: 'bar', name: 'Open services', data: rows.map((r) => r.openServices) },
+      ],
+    };
+  }, [data]);
+  const newByDay = useMemo<ChartOption | undefined>(() => {
+    if (data === undefined) return undefined;
+    const words = data.firstSeenByDay.map((d) => `${d.day}: ${String(d.count)}`);
+    return {
+      aria: described(`Services first seen per day: ${words.join('; ')}.`),
+      tooltip: { trigger: 'axis' },
+      grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+      xAxis: { type: 'category', data: data.firstSeenByDay.map((d) => d.day.slice(5)) },
+      yAxis: { type: 'value', minInterval: 1 },
+      series: [
+        {
+          type: 'bar',
+          name: 'First seen',
+          data: data.firstSeenByDay.map((d) => d.count),
+        },
+      ],
+    };
+  }, [data]);
+
+  const titles = ['Services by product', 'Assets by provider', 'New exposures'];
+  if (summary.state === 'error' && data === undefined)
+    return (
+      <>
+        {titles.map((title) => (
+          <div className="panel" key={title}>
+            <h2>{title}</h2>
+            <ErrorPanel
+              title="The services summary failed to load"
+              error={summary.error}
+              onRetry={summary.retry}
+            />
+          </div>
+        ))}
+      </>
+    );
+  if (
+    data === undefined ||
+    byProduct === undefined ||
+    byProvider === undefined ||
+    newByDay === undefined
+  )
+    return (
+      <>
+        {titles.map((title) => (
+          <div className="panel" key={title}>
+            <h2>{title}</h2>
+            <Loading what="the services summary" />
+          </div>
+        ))}
+      </>
+    );
+  const { totals } = data;
+  const recent = data.firstSeenByDay.reduce((n, d) => n + d.count, 0);
+  return (
+    <>
+      <div className="panel">
+        <h2>Services by product</h2>
+        <dl className="figures">
+          <div>
+            <dt>Open services</dt>
+            <dd data-testid="open-services">{totals.openServices.toLocaleString()}</dd>
+          </div>
+          <div>
+            <dt>Products</dt>
+            <dd data-testid="product-count">{totals.products.toLocaleString()}</dd>
+          </div>
+          <div>
+            <dt>Closed since</dt>
+            <dd>{totals.closedServices.toLocaleString()}</dd>
+          </div>
+        </dl>
+        {totals.openServices === 0 ? (
+          <Empty>No open service yet: scan or import an organization&apos;s addresses.</Empty>
+        ) : (
+          <EChart
+            option={byProduct}
+            label="Bar chart of open services by product"
+            testId="chart-products"
+          />
+        )}
+        <p className="muted">
+          <Link to="/inventory">Asset and service inventory</Link>
+        </p>
+      </div>
+      <div className="panel">
+        <h2>Assets by provider</h2>
+        <dl className="figures">
+          <div>
+            <dt>IP assets</dt>
+            <dd data-testid="ip-assets">{totals.ipAssets.toLocaleString()}</dd>
+          </div>
+          <div>
+            <dt>Exposed addresses</dt>
+            <dd data-testid="exposed-ips">{totals.exposedIps.toLocaleString()}</dd>
+          </div>
+          <div>
+            <dt>Providers</dt>
+            <dd>{data.byProvider.length.toLocaleString()}</dd>
+          </div>
+        </dl>
+        {data.byProvider.length === 0 ? (
+          <Empty>No address is known yet: scans and imports attribute each to a provider.</Empty>
+        ) : (
+          <EChart
+            option={byProvider}
+            label="Bar chart of IP assets and open services by hosting provider"
+            testId="chart-providers"
+          />
+        )}
+      </div>
+      <div className="panel">
+        <h2>New exposures</h2>
+        <dl className="figures">
+          <div>
+            <dt>New this week</dt>
+            <dd data-testid="new-exposures">{totals.newThisWeek.toLocaleString()}</dd>
+          </div>
+          <div>
+            <dt>Last 14 days</dt>
+            <dd>{recent.toLocaleString()}</dd>
+          </div>
+        </dl>
+        {recent === 0 ? (
+          <Empty>No service was first seen in the last 14 days.</Empty>
+        ) : (
+          <EChart
+            option={newByDay}
+            label="Bar chart of services first seen per day over the last 14 days"
+            testId="chart-new-exposures"
+          />
+        )}
+      </div>
+    </>
+  );
+}
+
 function EnvironmentCard(): ReactNode {
   const env = useApi<EnvironmentInfo>('/api/v1/environment');
   return (
@@ -225,6 +422,7 @@ export default function Overview(): ReactNode {
       <h1 id="overview-title">Overview</h1>
       <div className="grid">
         <IssueCards />
+        <ExposureCards />
         <EnvironmentCard />
         <QueueCard />
       </div>
