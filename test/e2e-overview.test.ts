@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningServer } from '#src/http/server.js';
 import { fixturePath, getJson, startTestServer } from './helpers/http.js';
-import { launchBrowser, openPage, screenshot } from './helpers/browser.js';
+import { inPage, launchBrowser, openPage, screenshot } from './helpers/browser.js';
 import { importHistory, type SummaryView } from './helpers/exposures.js';
 
 /** Whether a chart description says "name: value" (as one item of its list). */
@@ -91,6 +91,23 @@ describe('Overview exposure cards in Chromium', () => {
         assert.ok(reads(days, d.day, d.count), days);
       }
       await screenshot(page, 'overview-exposures-light');
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  it('fits a narrow window with the charts, without sideways scrolling', async () => {
+    const { page, problems, close } = await openPage(browser, { width: 400, height: 800 });
+    try {
+      await page.goto(`${server.url}/overview`);
+      for (const chart of ['chart-products', 'chart-providers', 'chart-new-exposures'])
+        await page.getByTestId(chart).locator('canvas').first().waitFor();
+      const overflow = await inPage<number>(
+        page,
+        'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+      );
+      assert.ok(overflow <= 0, `the Overview overflows by ${String(overflow)}px`);
       assert.deepEqual(problems, []);
     } finally {
       await close();
