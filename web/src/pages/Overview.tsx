@@ -133,6 +133,9 @@ function described(description: string) {
   return { enabled: true, label: { description } };
 }
 
+/** Bars stay slim when there are few of them. */
+const BAR_MAX_WIDTH = 28;
+
 /** The product chart's bars: the top products, then one "Other" bar for the rest. */
 function productBars(data: ServicesSummary): { name: string; count: number }[] {
   const { items, other } = data.byProduct;
@@ -162,7 +165,14 @@ function ExposureCards(): ReactNode {
         data: bars.map((b) => b.name),
         axisLabel: { width: 150, overflow: 'truncate' },
       },
-      series: [{ type: 'bar', name: 'Open services', data: bars.map((b) => b.count) }],
+      series: [
+        {
+          type: 'bar',
+          name: 'Open services',
+          barMaxWidth: BAR_MAX_WIDTH,
+          data: bars.map((b) => b.count),
+        },
+      ],
     };
   }, [data]);
   const byProvider = useMemo<ChartOption | undefined>(() => {
@@ -180,8 +190,18 @@ function ExposureCards(): ReactNode {
       xAxis: { type: 'value', minInterval: 1 },
       yAxis: { type: 'category', inverse: true, data: rows.map((r) => r.provider) },
       series: [
-        { type: 'bar', name: 'IP assets', data: rows.map((r) => r.ipAssets) },
-        { type: 'bar', name: 'Open services', data: rows.map((r) => r.openServices) },
+        {
+          type: 'bar',
+          name: 'IP assets',
+          barMaxWidth: BAR_MAX_WIDTH,
+          data: rows.map((r) => r.ipAssets),
+        },
+        {
+          type: 'bar',
+          name: 'Open services',
+          barMaxWidth: BAR_MAX_WIDTH,
+          data: rows.map((r) => r.openServices),
+        },
       ],
     };
   }, [data]);
@@ -198,6 +218,7 @@ function ExposureCards(): ReactNode {
         {
           type: 'bar',
           name: 'First seen',
+          barMaxWidth: BAR_MAX_WIDTH,
           data: data.firstSeenByDay.map((d) => d.count),
         },
       ],
