@@ -51,7 +51,7 @@ const runner = new JobRunner({
     db,
     assets,
     { scanMaxRate: 1, scanDefaultRate: 1, scanMaxHosts: 1 },
-    await loadScanCapabilities(db, loadScanData({ policies: [], fingerprints: [] })),
+    loadScanCapabilities(db, loadScanData({ policies: [], fingerprints: [] })),
   ),
   pool,
   logger,

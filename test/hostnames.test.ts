@@ -250,7 +250,7 @@ for (const engine of engines()) {
       // The server migrates the database and answers the API; the scans run in this process.
       server = await startTestServer(fixturePath('input-0.json'), { databaseUrl: scratch.url });
       db = await connectDatabase(scratch.url);
-      const capabilities = await loadScanCapabilities(
+      const capabilities = loadScanCapabilities(
         db,
         loadScanData({ policies: [], fingerprints: [] }),
       );

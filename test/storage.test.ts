@@ -761,7 +761,7 @@ for (const engine of engines()) {
 
     it('run twice with the same job id, it writes each observation once', async () => {
       const assets = new AssetRepository(s.db);
-      const capabilities = await loadScanCapabilities(
+      const capabilities = loadScanCapabilities(
         s.db,
         loadScanData({ policies: [], fingerprints: [] }),
       );

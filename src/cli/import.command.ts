@@ -90,7 +90,7 @@ export function importCommand(write: (text: string) => void): Command {
       const data = loadScanData(config);
       await withDatabase(config.databaseUrl, async (db) => {
         const assets = new AssetRepository(db);
-        const scans = createScanService(db, assets, config, await loadScanCapabilities(db, data));
+        const scans = createScanService(db, assets, config, loadScanCapabilities(db, data));
         const imports = new ImportService(db, assets, scans);
         let outcome: ImportOutcome;
         try {

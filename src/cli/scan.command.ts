@@ -4,6 +4,7 @@
  * goes to stderr (a bar on a terminal, a line every few seconds otherwise); the result table
  * (or JSON) to stdout.
  */
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { withDatabase } from '#src/cli/database.js';
 import cliProgress from 'cli-progress';
@@ -28,6 +29,7 @@ interface ScanOptions {
   readonly concurrency?: string;
   readonly timeoutMs?: string;
   readonly retries?: string;
+  readonly threads?: string;
   readonly identify: boolean;
   readonly json?: boolean;
   readonly progress: boolean;
@@ -57,6 +59,10 @@ export function scanCommand(
     .option('--concurrency <n>', 'connections in flight at most')
     .option('--timeout-ms <n>', 'connect timeout per probe')
     .option('--retries <n>', 'extra tries for a port that did not answer')
+    .option(
+      '--threads <n>',
+      `threads sharing the connect sweep and its rate (default: the cores, here ${String(defaultThreads())})`,
+    )
     .option('--no-identify', 'only find open ports; do not probe what runs on them')
     .option('--no-progress', 'no progress output')
     .addOption(new Option('--json', 'print the result as JSON'));
@@ -74,6 +80,8 @@ export function scanCommand(
     const concurrency = whole('concurrency', options.concurrency);
     const timeoutMs = whole('timeout-ms', options.timeoutMs);
     const retries = whole('retries', options.retries);
+    const threads = whole('threads', options.threads) ?? defaultThreads();
+    if (threads < 1 || threads > 64) throw new UsageError('--threads must be from 1 to 64');
     // A bad policy or fingerprint file stops the command before the database is touched.
     const data = loadScanData(config);
     await withDatabase(config.databaseUrl, async (db) => {
@@ -81,7 +89,7 @@ export function scanCommand(
         db,
         new AssetRepository(db),
         config,
-        await loadScanCapabilities(db, data),
+        loadScanCapabilities(db, data),
       );
       let scan;
       try {
@@ -117,6 +125,7 @@ export function scanCommand(
           scan.id,
           scan.shardCount,
           scan.options.rate,
+          threads,
           controller.signal,
           bar.update,
         );
@@ -154,12 +163,21 @@ export function scanCommand(
   return command;
 }
 
-/** Runs every shard of a scan in order in this process, under one rate limiter. */
+/** Connect-sweep threads of a CLI scan by default: the cores, at most 8. */
+function defaultThreads(): number {
+  return Math.min(8, availableParallelism());
+}
+
+/**
+ * Runs every shard of a scan in order in this process, under one rate limiter (one thread) or
+ * split across `threads` threads that share the rate.
+ */
 async function runAllShards(
   scans: ScanService,
   scanId: string,
   shardCount: number,
   rate: number,
+  threads: number,
   signal: AbortSignal,
   onProgress: (probesDone: number, openFound: number) => void,
 ): Promise<void> {
@@ -170,6 +188,7 @@ async function runAllShards(
     const outcome = await scans.runShard(scanId, shard, {
       signal,
       limiter,
+      threads,
       onProgress: (done, open) => {
         onProgress(doneBefore + done, openBefore + open);
       },

@@ -24,7 +24,8 @@ async function resolveAll(hostname: string): Promise<string[]> {
 export interface ScanCapabilities {
   readonly policies: readonly Policy[];
   readonly fingerprints: FingerprintDb;
-  readonly providers: ProviderIndex;
+  /** The cloud ranges; a promise while they load (they load during the sweep, see ready). */
+  readonly providers: ProviderIndex | Promise<ProviderIndex>;
   /** Probe time and size limits (the defaults of identifyService when absent). */
   readonly probe?: Omit<ProbeOptions, 'fingerprints' | 'signal'>;
 }
@@ -52,19 +53,35 @@ export function loadScanData(files: {
 
 /**
  * The capabilities of a process's scans: its scan data and the cloud ranges (bundled, with
- * the providers `surfacescan providers refresh` stored in `db` replacing theirs). Loaded once:
- * a process sees a refresh when it restarts.
+ * the providers `surfacescan providers refresh` stored in `db` replacing theirs). The ranges
+ * (~0.1 s to read and index) load in the background: a scan's sweep runs meanwhile, and
+ * storing its findings waits for them (ScanHooks.ready). Loaded once: a process sees a
+ * refresh when it restarts.
  */
-export async function loadScanCapabilities(db: Db, data: ScanData): Promise<ScanCapabilities> {
-  return { ...data, providers: await loadProviderIndexFor(db) };
+export function loadScanCapabilities(db: Db, data: ScanData): ScanCapabilities {
+  const providers = loadProviderIndexFor(db);
+  // Awaited by the hooks before any lookup; this only keeps an early failure from being
+  // reported as unhandled before then.
+  providers.catch(() => undefined);
+  return { ...data, providers };
 }
 
 /** The hooks of a real deployment. */
 export function defaultScanHooks(capabilities: ScanCapabilities): ScanHooks {
-  const { policies, fingerprints, providers, probe } = capabilities;
+  const { policies, fingerprints, probe } = capabilities;
+  let providers: ProviderIndex | undefined;
+  const ready = Promise.resolve(capabilities.providers).then((index) => {
+    providers = index;
+    return index;
+  });
+  ready.catch(() => undefined);
   return {
+    ready,
     identify: (target, signal) => identifyService(target, { ...probe, fingerprints, signal }),
-    providerOf: (ip) => providers.lookup(ip),
+    providerOf: (ip) => {
+      if (providers === undefined) throw new Error('the cloud ranges are still loading');
+      return providers.lookup(ip);
+    },
     reconcile: (trx, input) => reconcileIssues(trx, { ...input, policies }),
     resolve: resolveAll,
   };

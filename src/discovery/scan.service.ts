@@ -9,6 +9,7 @@ import type { AssetRepository, Executor } from '#src/assets/assets.repository.js
 import { AppError, validationError } from '#src/http/errors.js';
 import type { Db } from '#src/storage/database.js';
 import { CombinedLimiter, connectScan, RateLimiter } from '#src/discovery/connect-scan.js';
+import { connectScanThreads } from '#src/discovery/connect-scan.threads.js';
 import type { ServiceFinding } from '#src/discovery/discovery.model.js';
 import {
   DiscoveryRepository,
@@ -43,8 +44,10 @@ export interface ScanHooks {
     target: { ip: string; port: number; hostname?: string },
     signal: AbortSignal,
   ) => Promise<ServiceFinding>;
-  /** The hosting provider of an address ("AWS", "On Prem", ...). */
+  /** The hosting provider of an address ("AWS", "On Prem", ...); usable once `ready` settles. */
   readonly providerOf: (ip: string) => string;
+  /** Settles when providerOf can answer (its data may load while a sweep runs). */
+  readonly ready?: Promise<unknown>;
   /** Raises, updates and (given coverage) inactivates issues, inside the caller's transaction. */
   readonly reconcile: (
     trx: Executor,
@@ -201,6 +204,11 @@ export class ScanService {
       signal: AbortSignal;
       /** A limiter shared by the caller's shards (the CLI); default: this scan's share. */
       limiter?: RateLimiter | CombinedLimiter;
+      /**
+       * Threads for the connect sweep (the CLI, which runs one scan alone: the slice is split
+       * across threads sharing the scan's rate, so the caller's limiter is not used). Default 1.
+       */
+      threads?: number;
       onProgress?: (probesDone: number, openFound: number) => void;
     },
   ): Promise<ShardOutcome> {
@@ -220,13 +228,12 @@ export class ScanService {
       ]);
     let lastReport = 0;
     let openSoFar = 0;
-    const result = await connectScan({
+    const sweep = {
       hosts: scan.hosts,
       ports,
       seed: scan.seed,
       start,
       end,
-      limiter,
       concurrency: scan.options.concurrency,
       timeoutMs: scan.options.timeoutMs,
       retries: scan.options.retries,
@@ -234,7 +241,7 @@ export class ScanService {
       onOpen: () => {
         openSoFar++;
       },
-      onProgress: (done) => {
+      onProgress: (done: number) => {
         options.onProgress?.(done, openSoFar);
         const now = this.clock();
         if (now - lastReport >= 1000) {
@@ -242,7 +249,16 @@ export class ScanService {
           this.repository.shardProgress(scanId, shard, done, openSoFar).catch(() => undefined);
         }
       },
-    });
+    };
+    const threads = options.threads ?? 1;
+    const result =
+      threads > 1
+        ? await connectScanThreads({
+            ...sweep,
+            rate: Math.min(scan.options.rate, this.limits.maxRate),
+            threads,
+          })
+        : await connectScan({ ...sweep, limiter });
     if (result.aborted) return { ...idle, probesDone: result.done, openFound: result.open.length };
     const findings = scan.options.identify
       ? await this.identifyAll(
@@ -292,6 +308,7 @@ export class ScanService {
     findings: readonly ServiceFinding[],
     observedAt: number,
   ): Promise<string[]> {
+    await this.hooks.ready;
     const ids = await this.repository.recordFindings(trx, {
       orgId,
       findings,

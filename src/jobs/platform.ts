@@ -117,7 +117,10 @@ export async function openPlatform(options: PlatformOptions): Promise<Platform> 
       heartbeatMs: config.heartbeatMs,
       clock: Date.now,
     });
-    const scans = createScanService(db, assets, config, await loadScanCapabilities(db, data));
+    const capabilities = loadScanCapabilities(db, data);
+    // A server reads the cloud ranges before it serves, so a failure there stops start-up.
+    await capabilities.providers;
+    const scans = createScanService(db, assets, config, capabilities);
     let runner: JobRunner | null = null;
     let pool: CpuPool | null = null;
     if (options.runJobs) {
