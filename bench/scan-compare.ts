@@ -195,6 +195,11 @@ export async function runScanBench(
     const ratio = ourTimes.seconds / nmapTimes.seconds;
     const ratioOf = (a: number, b: number): string =>
       Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '-';
+    // Each round's all-ports times: nmap's on loopback are bimodal (about 0.9 s or 1.9 s).
+    print(
+      `all-ports rounds (s): nmap ${nmapRuns.map((r) => seconds(r.port)).join(', ')}; ours ` +
+        ourRuns.map((r) => seconds(r.portSeconds ?? NaN)).join(', '),
+    );
     print('');
     print(
       table(
