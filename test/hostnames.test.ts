@@ -12,7 +12,6 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server } from 'node:https';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -30,6 +29,7 @@ import { connectDatabase, type Db } from '#src/storage/database.js';
 import { cleanEnv, runCli } from './helpers/cli.js';
 import { engines, type ScratchDatabase } from './helpers/databases.js';
 import { fixturePath, getJson, sendJson, startTestServer } from './helpers/http.js';
+import { listenTracked } from './helpers/listeners.js';
 
 const run = promisify(execFile);
 
@@ -157,22 +157,7 @@ async function virtualHosts(
       );
     },
   );
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    port: address.port,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  return listenTracked(server);
 }
 
 /** The test zone: names under the organization's seed domain, all on loopback. */

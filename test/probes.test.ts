@@ -21,6 +21,7 @@ import { faviconHash } from '#src/discovery/mmh3.js';
 import { identifyService, type ProbeOptions } from '#src/discovery/probe.service.js';
 import { freePort } from './helpers/private-engines.js';
 import { REPO_ROOT } from './helpers/cli.js';
+import { listenTracked, type Listening } from './helpers/listeners.js';
 
 const run = promisify(execFile);
 const fingerprints = loadFingerprints();
@@ -33,30 +34,8 @@ const quick: ProbeOptions = {
   totalTimeoutMs: 4000,
 };
 
-interface Listening {
-  readonly port: number;
-  close(): Promise<void>;
-}
-
 /** Starts a server on 127.0.0.1:0 and tracks its sockets so close() ends them all. */
-async function listen(server: Server | HttpServer): Promise<Listening> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no address');
-  return {
-    port: address.port,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
+const listen = (server: Server | HttpServer): Promise<Listening> => listenTracked(server);
 
 /** A raw TCP server running `handler` on each connection. */
 function tcpServer(handler: (socket: Socket) => void): Promise<Listening> {
