@@ -8,7 +8,7 @@ import { sql, type Selectable } from 'kysely';
 import type { AssetRepository, Executor } from '#src/assets/assets.repository.js';
 import type { Db } from '#src/storage/database.js';
 import { fromJson, toJson } from '#src/storage/dialect.js';
-import type { AssetsTable, ScanState, ShardState } from '#src/storage/schema.js';
+import type { AssetsTable, ScansTable, ScanState, ShardState } from '#src/storage/schema.js';
 import type { FindingSource, ServiceFinding } from '#src/discovery/discovery.model.js';
 import { pageByLastSeen, type LastSeenPage } from '#src/discovery/paging.js';
 
@@ -690,23 +690,7 @@ function observationId(
   return `${source}:${digest.slice(0, 32)}`;
 }
 
-function toScan(row: {
-  id: string;
-  org_id: string;
-  hosts: unknown;
-  host_names: unknown;
-  ports: string;
-  options: unknown;
-  seed: number;
-  probes_total: number;
-  shard_size: number;
-  shard_count: number;
-  state: ScanState;
-  error: string | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-}): ScanRecord {
+function toScan(row: Selectable<ScansTable>): ScanRecord {
   return {
     id: row.id,
     orgId: row.org_id,
