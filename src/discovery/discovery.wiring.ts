@@ -20,20 +20,18 @@ async function resolveAll(hostname: string): Promise<string[]> {
   return answers.map((a) => a.address);
 }
 
-/** What the hooks of a real deployment are built from; each loaded once per process. */
-export interface ScanCapabilities {
-  readonly policies: readonly Policy[];
-  readonly fingerprints: FingerprintDb;
-  /** The cloud ranges; a promise while they load (they load during the sweep, see ready). */
-  readonly providers: ProviderIndex | Promise<ProviderIndex>;
-  /** Probe time and size limits (the defaults of identifyService when absent). */
-  readonly probe?: Omit<ProbeOptions, 'fingerprints' | 'signal'>;
-}
-
 /** The data files a process's scans use: issue policies and the fingerprint database. */
 export interface ScanData {
   readonly policies: readonly Policy[];
   readonly fingerprints: FingerprintDb;
+}
+
+/** What the hooks of a real deployment are built from; each loaded once per process. */
+export interface ScanCapabilities extends ScanData {
+  /** The cloud ranges; a promise while they load (they load during the sweep, see ready). */
+  readonly providers: ProviderIndex | Promise<ProviderIndex>;
+  /** Probe time and size limits (the defaults of identifyService when absent). */
+  readonly probe?: Omit<ProbeOptions, 'fingerprints' | 'signal'>;
 }
 
 /**
