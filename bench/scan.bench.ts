@@ -9,44 +9,33 @@
  * default 1,000,000, i.e. no cap: nmap -T4 has none either, both run at the machine's ceiling),
  * BENCH_CONCURRENCY (connections in flight, default 1024).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cleanEnv, runCli } from '../test/helpers/cli.js';
 import { wholeNumber } from './common.js';
 import { runScanBench, type NamedService, type OurScan } from './scan-compare.js';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const rounds = wholeNumber('BENCH_ROUNDS', 3, 1);
 const rate = wholeNumber('BENCH_RATE', 1_000_000, 1);
 const concurrency = wholeNumber('BENCH_CONCURRENCY', 1024, 1);
 
 const dir = mkdtempSync(join(tmpdir(), 'surfacescan-bench-scan-'));
-const env: NodeJS.ProcessEnv = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SURFACESCAN_'))),
+const env = cleanEnv({
   SURFACESCAN_DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`,
   SURFACESCAN_SCAN_MAX_RATE: String(rate),
-};
+});
+/** A run may take as long as service detection on a slow machine; the bench must not cut it. */
+const RUN_TIMEOUT_MS = 300_000;
 
 /** Runs the CLI; resolves with stdout and the wall-clock seconds, rejects on a non-zero exit. */
-function surfacescan(args: readonly string[]): Promise<{ stdout: string; seconds: number }> {
+async function surfacescan(args: readonly string[]): Promise<{ stdout: string; seconds: number }> {
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      if (code === 0) resolve({ stdout, seconds: (performance.now() - started) / 1000 });
-      else reject(new Error(`surfacescan ${args.join(' ')} exited ${String(code)}: ${stderr}`));
-    });
-  });
+  const run = await runCli(args, env, RUN_TIMEOUT_MS);
+  if (run.code !== 0) {
+    throw new Error(`surfacescan ${args.join(' ')} exited ${String(run.code)}: ${run.stderr}`);
+  }
+  return { stdout: run.stdout, seconds: (performance.now() - started) / 1000 };
 }
 
 interface ScanJson {
